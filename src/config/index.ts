@@ -1,0 +1,31 @@
+export { defineGateway } from "./define.ts";
+export { interpolateEnv, type InterpolateEnvResult } from "./env.ts";
+export {
+  loadGatewayConfig,
+  watchGatewayConfig,
+  type GatewayConfigWatcher,
+  type LoadedGatewayConfig,
+  type LoadGatewayConfigOptions,
+  type WatchGatewayConfigOptions,
+} from "./load.ts";
+export { resolveConfig, type ResolveConfigOptions } from "./resolve.ts";
+export { GatewayConfigSchema } from "./schema.ts";
+export type {
+  GatewayConfig,
+  LogLevel,
+  ResolvedConfig,
+  ResolvedRestartPolicy,
+  ResolvedSseUpstream,
+  ResolvedStdioUpstream,
+  ResolvedStreamableHttpUpstream,
+  ResolvedUpstream,
+  ResolvedUpstreamCommon,
+  RestartPolicy,
+  SseUpstreamConfig,
+  StdioUpstreamConfig,
+  StreamableHttpUpstreamConfig,
+  UpstreamCommonConfig,
+  UpstreamConfig,
+  UpstreamIsolation,
+  UpstreamProtocol,
+} from "./types.ts";

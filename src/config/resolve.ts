@@ -1,0 +1,125 @@
+import * as v from "valibot";
+import { type ConfigIssue, GatewayConfigError } from "../errors.ts";
+import { interpolateEnv } from "./env.ts";
+import { GatewayConfigSchema } from "./schema.ts";
+import type { GatewayConfig, ResolvedConfig, ResolvedUpstream, UpstreamConfig } from "./types.ts";
+
+/** Options of {@link resolveConfig}. */
+export interface ResolveConfigOptions {
+  /** Config file the input came from, named in errors. */
+  file?: string;
+  /** Variables for `${env.NAME}`. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Turns raw config input into a frozen {@link ResolvedConfig}: interpolates `${env.NAME}`,
+ * validates, applies defaults and checks upstream prefixes.
+ * @throws GatewayConfigError listing every issue as `dotted.path: message`.
+ */
+export function resolveConfig(input: unknown, opts: ResolveConfigOptions = {}): ResolvedConfig {
+  const { value, issues } = interpolateEnv(input, opts.env ?? process.env);
+  const result = v.safeParse(GatewayConfigSchema, value);
+  if (!result.success) {
+    // A field with an unset variable would fail validation too; one issue is enough.
+    const envPaths = new Set(issues.map((i) => i.path));
+    for (const issue of result.issues) {
+      const path = v.getDotPath(issue) ?? "";
+      if (!envPaths.has(path)) issues.push({ path, message: issue.message });
+    }
+  }
+  if (!result.success || issues.length > 0) throw new GatewayConfigError(issues, opts.file);
+
+  const config = applyDefaults(result.output);
+  const semanticIssues = checkUpstreams(config);
+  if (semanticIssues.length > 0) throw new GatewayConfigError(semanticIssues, opts.file);
+  return deepFreeze(config);
+}
+
+function applyDefaults(input: GatewayConfig): ResolvedConfig {
+  const timeout = input.defaults?.timeout ?? 30_000;
+  return {
+    server: {
+      host: input.server?.host ?? "127.0.0.1",
+      port: input.server?.port ?? 4444,
+      path: input.server?.path ?? "/mcp",
+      allowedOrigins: input.server?.allowedOrigins ?? [],
+      maxBodySize: input.server?.maxBodySize ?? 4 * 1024 * 1024,
+      pageSize: input.server?.pageSize ?? 500,
+    },
+    naming: { separator: input.naming?.separator ?? "__" },
+    defaults: { timeout },
+    log: { level: input.log?.level ?? "info" },
+    upstreams: Object.entries(input.upstreams ?? {}).map(([name, upstream]) =>
+      resolveUpstream(name, upstream, timeout),
+    ),
+  };
+}
+
+function resolveUpstream(name: string, upstream: UpstreamConfig, timeout: number): ResolvedUpstream {
+  const common = {
+    name,
+    enabled: upstream.enabled ?? true,
+    prefix: upstream.prefix ?? name,
+    timeout: upstream.timeout ?? timeout,
+    isolation: upstream.isolation ?? "shared",
+    protocol: upstream.protocol ?? "auto",
+    restart: {
+      initialDelayMs: upstream.restart?.initialDelayMs ?? 250,
+      maxDelayMs: upstream.restart?.maxDelayMs ?? 30_000,
+      maxRetries: upstream.restart?.maxRetries ?? Number.POSITIVE_INFINITY,
+    },
+  } as const;
+  switch (upstream.type) {
+    case "stdio": {
+      const { command, args = [], env = {}, cwd } = upstream;
+      return { type: "stdio", ...common, command, args, env, ...(cwd === undefined ? {} : { cwd }) };
+    }
+    case "streamable-http":
+    case "sse": {
+      return { type: upstream.type, ...common, url: upstream.url, headers: upstream.headers ?? {} };
+    }
+  }
+}
+
+/** Rules that span fields: prefixes must be unique and unambiguous, backoff bounds ordered. */
+function checkUpstreams(config: ResolvedConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const { separator } = config.naming;
+  const owners = new Map<string, string>();
+  for (const upstream of config.upstreams) {
+    const path = `upstreams.${upstream.name}`;
+    const { prefix, restart } = upstream;
+    if (restart.maxDelayMs < restart.initialDelayMs) {
+      issues.push({
+        path: `${path}.restart.maxDelayMs`,
+        message: `must be at least initialDelayMs (${restart.initialDelayMs})`,
+      });
+    }
+    if (prefix === false) continue;
+    if (prefix.includes(separator)) {
+      issues.push({
+        path: `${path}.prefix`,
+        message: `prefix "${prefix}" must not contain the naming separator "${separator}"`,
+      });
+    }
+    if (!upstream.enabled) continue;
+    const owner = owners.get(prefix);
+    if (owner === undefined) owners.set(prefix, upstream.name);
+    else {
+      issues.push({
+        path: `${path}.prefix`,
+        message: `upstreams "${owner}" and "${upstream.name}" both use the prefix "${prefix}"`,
+      });
+    }
+  }
+  return issues;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}

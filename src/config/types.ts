@@ -1,0 +1,153 @@
+/** Log verbosity, from quietest to loudest. */
+export type LogLevel = "silent" | "error" | "warn" | "info" | "debug";
+
+/** `shared`: one upstream connection for all clients. `per-session`: one per client session. */
+export type UpstreamIsolation = "shared" | "per-session";
+
+/** MCP protocol generation spoken to an upstream; `auto` negotiates. */
+export type UpstreamProtocol = "auto" | "legacy" | "2026-07-28";
+
+/** Backoff used to restart a failed upstream (exponential, capped). */
+export interface RestartPolicy {
+  /** First delay before a restart, in ms. Default 250. */
+  initialDelayMs?: number;
+  /** Upper bound of the delay, in ms. Default 30000. */
+  maxDelayMs?: number;
+  /** Restarts before giving up. Default `Infinity`. */
+  maxRetries?: number;
+}
+
+/** Fields every upstream kind accepts. */
+export interface UpstreamCommonConfig {
+  /** Default `true`. */
+  enabled?: boolean;
+  /** Namespace for the upstream's tools, resources and prompts. Default: the upstream's key; `false` = none. */
+  prefix?: string | false;
+  /** Request timeout in ms. Default: `defaults.timeout`. */
+  timeout?: number;
+  /** Default `"shared"`. */
+  isolation?: UpstreamIsolation;
+  /** Default `"auto"`. */
+  protocol?: UpstreamProtocol;
+  restart?: RestartPolicy;
+}
+
+/** An MCP server started as a child process, spoken to over stdin/stdout. */
+export interface StdioUpstreamConfig extends UpstreamCommonConfig {
+  type: "stdio";
+  command: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** An MCP server reached over streamable HTTP. */
+export interface StreamableHttpUpstreamConfig extends UpstreamCommonConfig {
+  type: "streamable-http";
+  url: string;
+  headers?: Record<string, string>;
+}
+
+/** An MCP server reached over the legacy HTTP+SSE transport. */
+export interface SseUpstreamConfig extends UpstreamCommonConfig {
+  type: "sse";
+  url: string;
+  headers?: Record<string, string>;
+}
+
+/** One upstream MCP server, discriminated on `type`. */
+export type UpstreamConfig = StdioUpstreamConfig | StreamableHttpUpstreamConfig | SseUpstreamConfig;
+
+/** The gateway config as a user writes it: everything but each upstream's essentials is optional. */
+export interface GatewayConfig {
+  server?: {
+    /** Default `"127.0.0.1"`. */
+    host?: string;
+    /** Default `4444`; `0` picks a free port. */
+    port?: number;
+    /** Default `"/mcp"`. */
+    path?: string;
+    /** Origins allowed to call the gateway from a browser. Default `[]`. */
+    allowedOrigins?: string[];
+    /** Largest accepted request body in bytes. Default 4 MiB. */
+    maxBodySize?: number;
+    /** Items per page in list results. Default `500`. */
+    pageSize?: number;
+  };
+  naming?: {
+    /** Joins prefix and name, e.g. `search__query`. Default `"__"`. */
+    separator?: string;
+  };
+  defaults?: {
+    /** Upstream request timeout in ms. Default `30000`. */
+    timeout?: number;
+  };
+  log?: {
+    /** Default `"info"`. */
+    level?: LogLevel;
+  };
+  /** Upstream servers by name; the name is used as the default prefix. */
+  upstreams?: Record<string, UpstreamConfig>;
+}
+
+/** {@link RestartPolicy} with every default applied. */
+export interface ResolvedRestartPolicy {
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxRetries: number;
+}
+
+/** Common upstream fields with every default applied. */
+export interface ResolvedUpstreamCommon {
+  /** The upstream's key in `upstreams`. */
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly prefix: string | false;
+  readonly timeout: number;
+  readonly isolation: UpstreamIsolation;
+  readonly protocol: UpstreamProtocol;
+  readonly restart: ResolvedRestartPolicy;
+}
+
+/** A resolved stdio upstream. */
+export interface ResolvedStdioUpstream extends ResolvedUpstreamCommon {
+  readonly type: "stdio";
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+}
+
+/** A resolved streamable HTTP upstream. */
+export interface ResolvedStreamableHttpUpstream extends ResolvedUpstreamCommon {
+  readonly type: "streamable-http";
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** A resolved HTTP+SSE upstream. */
+export interface ResolvedSseUpstream extends ResolvedUpstreamCommon {
+  readonly type: "sse";
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** One upstream with every default applied. */
+export type ResolvedUpstream = ResolvedStdioUpstream | ResolvedStreamableHttpUpstream | ResolvedSseUpstream;
+
+/** A validated, frozen config with every default applied. */
+export interface ResolvedConfig {
+  readonly server: {
+    readonly host: string;
+    readonly port: number;
+    readonly path: string;
+    readonly allowedOrigins: readonly string[];
+    readonly maxBodySize: number;
+    readonly pageSize: number;
+  };
+  readonly naming: { readonly separator: string };
+  readonly defaults: { readonly timeout: number };
+  readonly log: { readonly level: LogLevel };
+  /** In declaration order. */
+  readonly upstreams: readonly ResolvedUpstream[];
+}

@@ -1,0 +1,16 @@
+// Config
+export { defineGateway } from "./config/define.ts";
+export { resolveConfig } from "./config/resolve.ts";
+export type * from "./config/types.ts";
+
+// Runtime
+export { createGateway } from "./runtime/gateway.ts";
+export type { Gateway, CreateGatewayOptions } from "./runtime/gateway.ts";
+export type { HealthReport, UpstreamHealth } from "./runtime/health.ts";
+
+// Upstreams
+export type { Upstream, UpstreamStatus, UpstreamState, UpstreamEvent, Caller } from "./upstreams/types.ts";
+
+// Errors
+export { GatewayError, GatewayConfigError, JsonRpcCode } from "./errors.ts";
+export type { GatewayErrorCode, ConfigIssue } from "./errors.ts";

@@ -1,0 +1,149 @@
+import type { Logger } from "../_utils/logger.ts";
+import { describeError } from "../_utils/errors.ts";
+import type { Upstream, UpstreamEvent } from "../upstreams/types.ts";
+import { buildCatalog, type Catalog } from "./catalog.ts";
+import { LISTS, fetchList, type ListKind, type UpstreamSnapshot } from "./snapshot.ts";
+
+/** Which merged lists changed; clients get one `list_changed` per true flag. */
+export interface CatalogChange {
+  tools: boolean;
+  prompts: boolean;
+  resources: boolean;
+}
+
+interface Member {
+  upstream: Upstream;
+  prefix: string | false;
+  snapshot?: UpstreamSnapshot;
+  unsubscribe: () => void;
+  /** In-flight refresh per list, so bursts of list_changed coalesce into at most one extra fetch. */
+  refreshing: Partial<Record<ListKind, Promise<void>>>;
+  dirty: Set<ListKind>;
+}
+
+const KINDS = Object.keys(LISTS) as ListKind[];
+const KIND_FOR_NOTIFICATION: Record<string, ListKind[]> = {
+  "notifications/tools/list_changed": ["tools"],
+  "notifications/prompts/list_changed": ["prompts"],
+  "notifications/resources/list_changed": ["resources", "templates"],
+};
+
+/**
+ * Keeps one snapshot of lists per upstream, refreshed on connect and on `list_changed`,
+ * and the merged {@link Catalog} built from them. Upstreams that are not connected are left out.
+ */
+export class Registry {
+  #members = new Map<string, Member>();
+  #catalog: Catalog = buildCatalog([], "__");
+  #listeners = new Set<(change: CatalogChange) => void>();
+  readonly #separator: string;
+  readonly #log: Logger;
+
+  constructor(options: { separator: string; log: Logger }) {
+    this.#separator = options.separator;
+    this.#log = options.log;
+  }
+
+  get catalog(): Catalog {
+    return this.#catalog;
+  }
+
+  /** Replace the set of upstreams (config order matters: earlier upstreams win name clashes). */
+  setUpstreams(list: readonly { upstream: Upstream; prefix: string | false }[]): void {
+    const next = new Map<string, Member>();
+    for (const { upstream, prefix } of list) {
+      const existing = this.#members.get(upstream.name);
+      if (existing && existing.upstream === upstream) {
+        existing.prefix = prefix;
+        next.set(upstream.name, existing);
+        continue;
+      }
+      existing?.unsubscribe();
+      const member: Member = { upstream, prefix, unsubscribe: () => {}, refreshing: {}, dirty: new Set() };
+      member.unsubscribe = upstream.subscribe((event) => this.#onEvent(member, event));
+      next.set(upstream.name, member);
+      if (upstream.status().state === "connected") void this.#refresh(member, KINDS);
+    }
+    for (const [name, member] of this.#members) if (!next.has(name)) member.unsubscribe();
+    this.#members = next;
+    this.#rebuild({ tools: true, prompts: true, resources: true });
+  }
+
+  /** Wait until every connected upstream has a snapshot (used at start-up and in tests). */
+  async settled(): Promise<void> {
+    for (let round = 0; round < 10; round++) {
+      const pending = [...this.#members.values()].flatMap((m) => Object.values(m.refreshing));
+      if (pending.length === 0) return;
+      await Promise.allSettled(pending);
+    }
+  }
+
+  onChange(listener: (change: CatalogChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  close(): void {
+    for (const member of this.#members.values()) member.unsubscribe();
+    this.#members.clear();
+    this.#listeners.clear();
+  }
+
+  #onEvent(member: Member, event: UpstreamEvent): void {
+    if (event.type === "status") {
+      if (event.status.state === "connected") {
+        void this.#refresh(member, KINDS);
+      } else if (member.snapshot) {
+        member.snapshot = undefined;
+        this.#rebuild({ tools: true, prompts: true, resources: true });
+      }
+      return;
+    }
+    const kinds = KIND_FOR_NOTIFICATION[event.message.method];
+    if (kinds) void this.#refresh(member, kinds);
+  }
+
+  #refresh(member: Member, kinds: ListKind[]): Promise<void> {
+    const jobs = kinds.map((kind) => {
+      const running = member.refreshing[kind];
+      if (running) {
+        member.dirty.add(kind);
+        return running;
+      }
+      const job = this.#fetch(member, kind).finally(() => {
+        delete member.refreshing[kind];
+        if (member.dirty.delete(kind)) void this.#refresh(member, [kind]);
+      });
+      member.refreshing[kind] = job;
+      return job;
+    });
+    return Promise.all(jobs).then(() => {});
+  }
+
+  async #fetch(member: Member, kind: ListKind): Promise<void> {
+    let items: Record<string, unknown>[];
+    try {
+      items = await fetchList(member.upstream, kind);
+    } catch (error) {
+      this.#log.warn(`could not refresh ${LISTS[kind].method} of upstream "${member.upstream.name}": ${describeError(error)}`);
+      return;
+    }
+    if (this.#members.get(member.upstream.name) !== member || member.upstream.status().state !== "connected") return;
+    const snapshot = member.snapshot ?? { tools: [], prompts: [], resources: [], templates: [] };
+    if (member.snapshot && JSON.stringify(snapshot[kind]) === JSON.stringify(items)) return;
+    member.snapshot = { ...snapshot, [kind]: items };
+    this.#rebuild({ tools: kind === "tools", prompts: kind === "prompts", resources: kind === "resources" || kind === "templates" });
+  }
+
+  #rebuild(change: CatalogChange): void {
+    const sources = [...this.#members.values()]
+      .filter((m) => m.snapshot)
+      .map((m) => ({ name: m.upstream.name, prefix: m.prefix, snapshot: m.snapshot! }));
+    const catalog = buildCatalog(sources, this.#separator);
+    for (const conflict of catalog.conflicts) {
+      if (!this.#catalog.conflicts.includes(conflict)) this.#log.error(`name collision: ${conflict}`);
+    }
+    this.#catalog = catalog;
+    for (const listener of this.#listeners) listener(change);
+  }
+}

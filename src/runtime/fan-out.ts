@@ -1,0 +1,39 @@
+import type { McpHttpHandler } from "@modelcontextprotocol/server";
+import type { CatalogChange } from "../registry/registry.ts";
+import type { RpcMessage } from "../upstreams/types.ts";
+import type { SessionStore } from "./sessions.ts";
+
+const LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+
+/** Tell every client that a merged list changed: session clients directly, 2026-07-28 clients via their listen streams. */
+export function fanOutCatalogChange(change: CatalogChange, sessions: SessionStore, modern: McpHttpHandler): void {
+  for (const session of sessions.values()) {
+    const server = session.server;
+    if (!server.transport) continue;
+    if (change.tools) void server.sendToolListChanged().catch(() => {});
+    if (change.prompts) void server.sendPromptListChanged().catch(() => {});
+    if (change.resources) void server.sendResourceListChanged().catch(() => {});
+  }
+  if (change.tools) modern.notify.toolsChanged();
+  if (change.prompts) modern.notify.promptsChanged();
+  if (change.resources) modern.notify.resourcesChanged();
+}
+
+/** Deliver an upstream notification that is not tied to one request (resource updates, log messages). */
+export function fanOutUpstreamNotification(message: RpcMessage, sessions: SessionStore, modern: McpHttpHandler): void {
+  if (message.method === "notifications/resources/updated") {
+    const uri = String(message.params?.uri ?? "");
+    for (const session of sessions.values()) {
+      if (session.info.subscriptions.has(uri)) void session.server.sendResourceUpdated({ uri }).catch(() => {});
+    }
+    modern.notify.resourceUpdated(uri);
+    return;
+  }
+  if (message.method === "notifications/message") {
+    const level = String(message.params?.level ?? "info");
+    for (const session of sessions.values()) {
+      if (session.info.logLevel && LEVELS.indexOf(level) < LEVELS.indexOf(session.info.logLevel)) continue;
+      void session.server.notification({ method: "notifications/message", params: message.params as never }).catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,203 @@
+import { GatewayError, JsonRpcCode } from "../errors.ts";
+import { resolveResourceUpstream, type Catalog } from "../registry/catalog.ts";
+import type { Registry } from "../registry/registry.ts";
+import type { Upstream, UpstreamRequestOptions } from "../upstreams/types.ts";
+import type { FlowState, InputFlows, ProgressSink } from "./input-flows.ts";
+import { paginate } from "./paginate.ts";
+
+type Params = Record<string, unknown>;
+type Result = Record<string, unknown>;
+
+/** What `requestState` carries between rounds of a multi-round-trip call (signed by the gateway). */
+export interface RequestStatePayload {
+  /** Binding: method + exposed entry name, checked on every retry. */
+  b: string;
+  /** A gateway-held flow waiting for the client's input. */
+  f?: FlowState;
+  /** A 2026-07-28 upstream's own `input_required`: its opaque state, echoed back to it. */
+  u?: { upstream: string; state?: string };
+}
+
+/** Everything the router needs to know about the client request it serves; era-independent. */
+export interface CallContext {
+  /** Client session id (legacy) or per-request id (2026-07-28). */
+  sessionId: string;
+  signal: AbortSignal;
+  /** Set when the client asked for progress. */
+  progress?: ProgressSink;
+  requestState?: RequestStatePayload;
+  inputResponses?: Record<string, unknown>;
+  mintState(payload: RequestStatePayload): Promise<string>;
+  /** Subscribe/unsubscribe bookkeeping for `resources/updated` delivery. */
+  subscriptions?: Set<string>;
+}
+
+export interface RouterDeps {
+  registry: Registry;
+  upstreams: () => ReadonlyMap<string, Upstream>;
+  flows: InputFlows;
+  pageSize: number;
+  /** Tracks which sessions subscribed to which URIs so the last unsubscribe reaches the upstream. */
+  isSubscribedElsewhere: (uri: string, sessionId: string) => boolean;
+}
+
+const LIST_KEYS = {
+  "tools/list": "tools",
+  "prompts/list": "prompts",
+  "resources/list": "resources",
+  "resources/templates/list": "resourceTemplates",
+} as const;
+
+export type ListMethod = keyof typeof LIST_KEYS;
+
+/**
+ * Pure dispatch by method: lists are answered from the catalog, everything else goes to exactly one
+ * upstream under its original name. Knows nothing about eras or transports.
+ */
+export class Router {
+  readonly #deps: RouterDeps;
+  readonly #lists = new WeakMap<Catalog, Record<ListMethod, Result[]>>();
+
+  constructor(deps: RouterDeps) {
+    this.#deps = deps;
+  }
+
+  list(method: ListMethod, params: Params | undefined): Result {
+    const catalog = this.#deps.registry.catalog;
+    let lists = this.#lists.get(catalog);
+    if (!lists) {
+      lists = {
+        "tools/list": [...catalog.tools.values()].map((e) => e.item),
+        "prompts/list": [...catalog.prompts.values()].map((e) => e.item),
+        "resources/list": [...catalog.resources.values()].map((e) => e.item),
+        "resources/templates/list": catalog.templates.map((e) => e.item),
+      };
+      this.#lists.set(catalog, lists);
+    }
+    const { items, nextCursor } = paginate(lists[method], params?.cursor, this.#deps.pageSize);
+    return { [LIST_KEYS[method]]: items, ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  callTool(params: Params, ctx: CallContext): Promise<Result> {
+    const name = String(params.name ?? "");
+    const entry = this.#deps.registry.catalog.tools.get(name);
+    if (!entry) throw invalidParams(`Unknown tool: ${name}`);
+    return this.#multiRound("tools/call", name, entry.upstream, { ...params, name: entry.original }, ctx);
+  }
+
+  getPrompt(params: Params, ctx: CallContext): Promise<Result> {
+    const name = String(params.name ?? "");
+    const entry = this.#deps.registry.catalog.prompts.get(name);
+    if (!entry) throw invalidParams(`Unknown prompt: ${name}`);
+    return this.#multiRound("prompts/get", name, entry.upstream, { ...params, name: entry.original }, ctx);
+  }
+
+  readResource(params: Params, ctx: CallContext): Promise<Result> {
+    const uri = String(params.uri ?? "");
+    return this.#multiRound("resources/read", uri, this.#resourceUpstream(uri), params, ctx);
+  }
+
+  async subscribe(method: "resources/subscribe" | "resources/unsubscribe", params: Params, ctx: CallContext): Promise<Result> {
+    const uri = String(params.uri ?? "");
+    const upstream = this.#resourceUpstream(uri);
+    if (method === "resources/subscribe") {
+      ctx.subscriptions?.add(uri);
+    } else {
+      ctx.subscriptions?.delete(uri);
+      if (this.#deps.isSubscribedElsewhere(uri, ctx.sessionId)) return {};
+    }
+    return this.#upstream(upstream).request({ method, params }, { signal: ctx.signal });
+  }
+
+  async complete(params: Params, ctx: CallContext): Promise<Result> {
+    const ref = (params.ref ?? {}) as Params;
+    let upstream: string;
+    let forwardedRef = ref;
+    if (ref.type === "ref/prompt") {
+      const entry = this.#deps.registry.catalog.prompts.get(String(ref.name ?? ""));
+      if (!entry) throw invalidParams(`Unknown prompt: ${String(ref.name)}`);
+      upstream = entry.upstream;
+      forwardedRef = { ...ref, name: entry.original };
+    } else if (ref.type === "ref/resource") {
+      upstream = this.#resourceUpstream(String(ref.uri ?? ""));
+    } else {
+      throw invalidParams("completion/complete needs a ref of type ref/prompt or ref/resource");
+    }
+    return this.#upstream(upstream).request({ method: "completion/complete", params: { ...params, ref: forwardedRef } }, { signal: ctx.signal });
+  }
+
+  /** Applies to every upstream that supports logging; one failing upstream does not fail the call. */
+  async setLogLevel(params: Params, ctx: CallContext): Promise<Result> {
+    const targets = [...this.#deps.upstreams().values()].filter((u) => u.capabilities()?.logging);
+    await Promise.allSettled(targets.map((u) => u.request({ method: "logging/setLevel", params }, { signal: ctx.signal })));
+    return {};
+  }
+
+  #resourceUpstream(uri: string): string {
+    const upstream = resolveResourceUpstream(this.#deps.registry.catalog, uri);
+    if (upstream) return upstream;
+    throw new GatewayError("NOT_FOUND", `Resource not found: ${uri}`, {
+      status: 404,
+      rpcCode: JsonRpcCode.ResourceNotFound,
+      data: { uri },
+    });
+  }
+
+  #upstream(name: string): Upstream {
+    const upstream = this.#deps.upstreams().get(name);
+    if (!upstream) {
+      throw new GatewayError("UPSTREAM_UNAVAILABLE", `Upstream "${name}" is not available`, {
+        status: 503,
+        rpcCode: JsonRpcCode.UpstreamError,
+      });
+    }
+    return upstream;
+  }
+
+  /**
+   * tools/call, prompts/get and resources/read may need client input mid-call. Input an upstream asks for
+   * (a server→client request, or a 2026-07-28 `input_required` result) is returned to the client as
+   * `input_required`; the retried request carries the answers and the gateway-signed state back.
+   */
+  async #multiRound(method: string, key: string, upstreamName: string, params: Params, ctx: CallContext): Promise<Result> {
+    const binding = `${method}\u0000${key}`;
+    const state = ctx.requestState;
+    if (state && state.b !== binding) throw invalidParams("requestState does not belong to this request");
+    const upstream = this.#upstream(state?.u?.upstream ?? upstreamName);
+    const options: UpstreamRequestOptions = { allowInputRequired: true };
+    const forward = { ...params };
+    delete forward.inputResponses;
+    delete forward.requestState;
+
+    if (state?.u) {
+      const retried = { ...forward, inputResponses: ctx.inputResponses ?? {}, ...(state.u.state ? { requestState: state.u.state } : {}) };
+      const result = await upstream.request({ method, params: retried }, { ...options, signal: ctx.signal, onProgress: ctx.progress });
+      return this.#wrapUpstreamInput(result, upstream.name, binding, ctx);
+    }
+
+    const outcome = state?.f
+      ? await this.#deps.flows.resume(state.f, binding, ctx.inputResponses, ctx.progress, ctx.signal)
+      : await this.#deps.flows.start(ctx.sessionId, binding, ctx.progress, ctx.signal, (caller, signal, onProgress) =>
+          upstream.request({ method, params: forward }, { ...options, caller, signal, onProgress: ctx.progress ? onProgress : undefined }),
+        );
+    if ("result" in outcome) return this.#wrapUpstreamInput(outcome.result, upstream.name, binding, ctx);
+    return {
+      resultType: "input_required",
+      inputRequests: outcome.inputRequests,
+      requestState: await ctx.mintState({ b: binding, f: outcome.state }),
+    };
+  }
+
+  async #wrapUpstreamInput(result: Result, upstream: string, binding: string, ctx: CallContext): Promise<Result> {
+    if (result.resultType !== "input_required") return result;
+    const state = typeof result.requestState === "string" ? result.requestState : undefined;
+    return {
+      ...result,
+      requestState: await ctx.mintState({ b: binding, u: { upstream, ...(state ? { state } : {}) } }),
+    };
+  }
+}
+
+function invalidParams(message: string): GatewayError {
+  return new GatewayError("BAD_REQUEST", message, { status: 400, rpcCode: JsonRpcCode.InvalidParams });
+}

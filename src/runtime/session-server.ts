@@ -1,0 +1,118 @@
+import {
+  ProtocolError,
+  Server,
+  type RequestStateCodec,
+  type ServerCapabilities,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
+import { GatewayError, JsonRpcCode } from "../errors.ts";
+import { describeError } from "../_utils/errors.ts";
+import type { Logger } from "../_utils/logger.ts";
+import type { CallContext, ListMethod, RequestStatePayload, Router } from "./router.ts";
+
+/** What the gateway offers every client; each method is answered even when no upstream supports it. */
+export const GATEWAY_CAPABILITIES: ServerCapabilities = {
+  tools: { listChanged: true },
+  prompts: { listChanged: true },
+  resources: { subscribe: true, listChanged: true },
+  completions: {},
+  logging: {},
+};
+
+/** Per client session (legacy) or per request (2026-07-28) state the handlers need. */
+export interface SessionInfo {
+  id: string;
+  subscriptions: Set<string>;
+  /** Level set by `logging/setLevel`; upstream log messages below it are not sent to this client. */
+  logLevel?: string;
+}
+
+export interface SessionServerDeps {
+  router: Router;
+  codec: RequestStateCodec<RequestStatePayload>;
+  serverInfo: { name: string; version: string };
+  log: Logger;
+}
+
+const LIST_METHODS: ListMethod[] = ["tools/list", "prompts/list", "resources/list", "resources/templates/list"];
+
+/**
+ * A low-level SDK `Server` whose handlers all delegate to the era-independent router.
+ * The SDK does the era work: `initialize` vs `server/discover`, and `input_required` vs server→client requests.
+ */
+export function createSessionServer(deps: SessionServerDeps, session: SessionInfo): Server {
+  const { router, codec } = deps;
+  const server = new Server(deps.serverInfo, {
+    capabilities: GATEWAY_CAPABILITIES,
+    requestState: { verify: (state, ctx) => codec.verify(state, ctx) },
+  });
+
+  const context = (params: Record<string, unknown> | undefined, ctx: ServerContext): CallContext => {
+    const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken ?? ctx.mcpReq._meta?.progressToken;
+    return {
+      sessionId: session.id,
+      signal: ctx.mcpReq.signal,
+      progress:
+        token === undefined
+          ? undefined
+          : (progress) => {
+              ctx.mcpReq
+                .notify({ method: "notifications/progress", params: { progressToken: token as string, ...progress } })
+                .catch(() => {});
+            },
+      requestState: ctx.mcpReq.requestState<RequestStatePayload>() as RequestStatePayload | undefined,
+      inputResponses: ctx.mcpReq.inputResponses,
+      mintState: (payload) => codec.mint(payload),
+      subscriptions: session.subscriptions,
+    };
+  };
+
+  const handle = <M extends string>(
+    method: M,
+    run: (params: Record<string, unknown>, ctx: ServerContext) => Record<string, unknown> | Promise<Record<string, unknown>>,
+  ) => {
+    server.setRequestHandler(method as "ping", async (request: { params?: unknown }, ctx: ServerContext) => {
+      try {
+        return (await run((request.params ?? {}) as Record<string, unknown>, ctx)) as never;
+      } catch (error) {
+        throw toProtocolError(error, deps.log);
+      }
+    });
+  };
+
+  for (const method of LIST_METHODS) handle(method, (params) => router.list(method, params));
+  handle("tools/call", (params, ctx) => router.callTool(params, context(params, ctx)));
+  handle("prompts/get", (params, ctx) => router.getPrompt(params, context(params, ctx)));
+  handle("resources/read", (params, ctx) => router.readResource(params, context(params, ctx)));
+  handle("resources/subscribe", (params, ctx) => router.subscribe("resources/subscribe", params, context(params, ctx)));
+  handle("resources/unsubscribe", (params, ctx) => router.subscribe("resources/unsubscribe", params, context(params, ctx)));
+  handle("completion/complete", (params, ctx) => router.complete(params, context(params, ctx)));
+  handle("logging/setLevel", (params, ctx) => {
+    session.logLevel = String(params.level ?? "");
+    return router.setLogLevel(params, context(params, ctx));
+  });
+  return server;
+}
+
+/**
+ * The one place gateway and upstream errors become JSON-RPC errors: gateway errors keep their code and
+ * safe message; upstream JSON-RPC errors keep code and first message line, never a stack trace.
+ */
+export function toProtocolError(error: unknown, log: Logger): ProtocolError {
+  if (error instanceof GatewayError) return new ProtocolError(error.rpcCode, error.message, error.data);
+  if (error instanceof ProtocolError) {
+    const data = error.data && typeof error.data === "object" && !Array.isArray(error.data) ? { ...(error.data as Record<string, unknown>) } : error.data;
+    if (data && typeof data === "object") delete (data as Record<string, unknown>).stack;
+    return new ProtocolError(error.code, stripStack(error.message), data);
+  }
+  if (error instanceof Error && error.name === "AbortError") {
+    return new ProtocolError(JsonRpcCode.InternalError, "Request cancelled");
+  }
+  log.error(`unexpected error: ${describeError(error)}`);
+  return new ProtocolError(JsonRpcCode.InternalError, "Internal gateway error");
+}
+
+function stripStack(message: string): string {
+  const index = message.search(/\n\s+at /);
+  return (index >= 0 ? message.slice(0, index) : message).slice(0, 2000);
+}

@@ -1,0 +1,41 @@
+import { JsonRpcCode } from "../errors.ts";
+import type { SessionInfo } from "../runtime/session-server.ts";
+import type { SessionStore } from "../runtime/sessions.ts";
+import type { Server } from "@modelcontextprotocol/server";
+import { readJsonBody, rpcErrorResponse } from "./http-guards.ts";
+import { SseServerTransport } from "./sse-transport.ts";
+
+export interface LegacySseOptions {
+  sessions: SessionStore;
+  createServer: (info: SessionInfo) => Server;
+  messagesPath: string;
+  maxBodySize: number;
+}
+
+/** The 2024-11-05 HTTP+SSE transport: `GET /sse` opens a session, `POST /messages?sessionId=` feeds it. */
+export function createLegacySseHandlers(options: LegacySseOptions): {
+  open: (request: Request) => Promise<Response>;
+  post: (request: Request) => Promise<Response>;
+} {
+  const { sessions } = options;
+  return {
+    async open() {
+      const transport = new SseServerTransport({ messagesPath: options.messagesPath });
+      const info: SessionInfo = { id: transport.sessionId, subscriptions: new Set() };
+      const server = options.createServer(info);
+      sessions.add({ info, kind: "sse", server });
+      server.onclose = () => sessions.delete(info.id);
+      const response = transport.response();
+      await server.connect(transport);
+      return response;
+    },
+    async post(request) {
+      const id = new URL(request.url).searchParams.get("sessionId") ?? "";
+      const session = sessions.get(id, "sse");
+      if (!session) return rpcErrorResponse(404, JsonRpcCode.SessionNotFound, "Session not found");
+      const read = await readJsonBody(request, options.maxBodySize);
+      if ("response" in read) return read.response;
+      return (session.server.transport as SseServerTransport).handlePostMessage(request, read.value);
+    },
+  };
+}

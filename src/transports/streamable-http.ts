@@ -1,0 +1,82 @@
+import { randomUUID } from "node:crypto";
+import {
+  WebStandardStreamableHTTPServerTransport,
+  isInitializeRequest,
+  isLegacyRequest,
+  type McpHttpHandler,
+  type Server,
+} from "@modelcontextprotocol/server";
+import { JsonRpcCode } from "../errors.ts";
+import type { SessionInfo } from "../runtime/session-server.ts";
+import type { SessionStore } from "../runtime/sessions.ts";
+import { readJsonBody, rpcErrorResponse } from "./http-guards.ts";
+
+/** Protocol versions that still allowed JSON-RPC batches (removed in 2025-06-18). */
+const BATCH_VERSIONS = new Set(["2024-11-05", "2025-03-26"]);
+
+export interface StreamableHttpOptions {
+  sessions: SessionStore;
+  /** The SDK's 2026-07-28 per-request handler (strict: legacy traffic never reaches it). */
+  modern: McpHttpHandler;
+  createServer: (info: SessionInfo) => Server;
+  maxBodySize: number;
+}
+
+/**
+ * `/mcp` for both protocol eras at one URL: requests carrying the 2026-07-28 `_meta` envelope go to the
+ * stateless handler; everything else is the 2025-era session protocol (`initialize` → `Mcp-Session-Id`,
+ * GET stream, DELETE).
+ */
+export function createStreamableHttpHandler(options: StreamableHttpOptions): (request: Request) => Promise<Response> {
+  const { sessions, modern } = options;
+
+  const openSession = async (request: Request, body: unknown): Promise<Response> => {
+    const info: SessionInfo = { id: randomUUID(), subscriptions: new Set() };
+    const server = options.createServer(info);
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => info.id,
+      onsessioninitialized: () => sessions.add({ info, kind: "streamable-http", server }),
+      onsessionclosed: () => sessions.delete(info.id),
+      maxRequestBodySize: options.maxBodySize,
+    });
+    server.onclose = () => sessions.delete(info.id);
+    await server.connect(transport);
+    const response = await transport.handleRequest(request, { parsedBody: body });
+    if (!sessions.get(info.id, "streamable-http")) await server.close();
+    return response;
+  };
+
+  const sessionFor = (request: Request) => {
+    const id = request.headers.get("mcp-session-id");
+    return id ? { id, session: sessions.get(id, "streamable-http") } : undefined;
+  };
+
+  const viaSession = async (request: Request, body?: unknown): Promise<Response> => {
+    const found = sessionFor(request);
+    if (!found) {
+      return rpcErrorResponse(400, JsonRpcCode.InvalidRequest, "Bad Request: Mcp-Session-Id header is required");
+    }
+    if (!found.session) return rpcErrorResponse(404, JsonRpcCode.SessionNotFound, "Session not found");
+    const transport = found.session.server.transport as WebStandardStreamableHTTPServerTransport;
+    return transport.handleRequest(request, body === undefined ? undefined : { parsedBody: body });
+  };
+
+  return async (request) => {
+    if (request.method === "GET" || request.method === "DELETE") return viaSession(request);
+    if (request.method !== "POST") {
+      return rpcErrorResponse(405, JsonRpcCode.InvalidRequest, "Method not allowed", { allow: "GET, POST, DELETE" });
+    }
+    const read = await readJsonBody(request, options.maxBodySize);
+    if ("response" in read) return read.response;
+    const body = read.value;
+    if (Array.isArray(body) && !BATCH_VERSIONS.has(request.headers.get("mcp-protocol-version") ?? "")) {
+      return rpcErrorResponse(400, JsonRpcCode.InvalidRequest, "Invalid Request: JSON-RPC batches are not supported by this protocol version");
+    }
+    if (!(await isLegacyRequest(request, body))) return modern.fetch(request, { parsedBody: body });
+    if (!request.headers.get("mcp-session-id") && isInitializeRequest(body)) return openSession(request, body);
+    if (typeof body !== "object" || body === null || (body as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
+      return rpcErrorResponse(400, JsonRpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message");
+    }
+    return viaSession(request, body);
+  };
+}

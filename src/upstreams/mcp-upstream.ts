@@ -1,0 +1,285 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { Client, ProtocolError, type Transport } from "@modelcontextprotocol/client";
+import type { ServerCapabilities } from "@modelcontextprotocol/server";
+import type { ResolvedUpstream } from "../config/types.ts";
+import { GatewayError, JsonRpcCode } from "../errors.ts";
+import { backoffDelay } from "../_utils/backoff.ts";
+import { describeError } from "../_utils/errors.ts";
+import type { Logger } from "../_utils/logger.ts";
+import { passthroughSchema } from "../_utils/passthrough.ts";
+import { createClientTransport } from "./transports.ts";
+import type {
+  Caller,
+  RpcMessage,
+  Upstream,
+  UpstreamEvent,
+  UpstreamRequestOptions,
+  UpstreamStatus,
+} from "./types.ts";
+
+/** Server→client requests the gateway accepts from upstreams and hands to the owning client. */
+const SERVER_REQUESTS = ["sampling/createMessage", "elicitation/create", "roots/list"] as const;
+
+export interface McpUpstreamOptions {
+  config: ResolvedUpstream;
+  log: Logger;
+  /** Implementation name/version the gateway presents to upstreams. */
+  clientInfo: { name: string; version: string };
+}
+
+/**
+ * An upstream MCP server reached through an SDK v2 `Client` (stdio, streamable HTTP or SSE).
+ * Owns one connection at a time and supervises it: reconnects with backoff when it drops.
+ */
+export class McpUpstream implements Upstream {
+  readonly name: string;
+  readonly #config: ResolvedUpstream;
+  readonly #log: Logger;
+  readonly #clientInfo: { name: string; version: string };
+  readonly #listeners = new Set<(event: UpstreamEvent) => void>();
+  /** Callers of requests in flight, to attribute server→client requests when the transport can't. */
+  readonly #inflight = new Map<number, Caller>();
+  /** The caller whose request a message arrived for, when the transport reads it in that request's context (HTTP streams). */
+  readonly #callerContext = new AsyncLocalStorage<Caller>();
+  #client?: Client;
+  #status: UpstreamStatus = { state: "connecting", restarts: 0, since: Date.now() };
+  #attempt = 0;
+  #nextInflight = 0;
+  #retryTimer?: NodeJS.Timeout;
+  #closed = false;
+  #connecting?: Promise<void>;
+  #inflightCount = 0;
+  #drained?: () => void;
+
+  constructor(options: McpUpstreamOptions) {
+    this.name = options.config.name;
+    this.#config = options.config;
+    this.#log = options.log.withTag(`upstream:${this.name}`);
+    this.#clientInfo = options.clientInfo;
+  }
+
+  status(): UpstreamStatus {
+    return { ...this.#status };
+  }
+
+  capabilities(): ServerCapabilities | undefined {
+    return this.#status.state === "connected" ? this.#client?.getServerCapabilities() : undefined;
+  }
+
+  start(): Promise<void> {
+    this.#connecting ??= this.#callerContext.exit(() => this.#connect()).finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async request(message: RpcMessage, options: UpstreamRequestOptions = {}): Promise<Record<string, unknown>> {
+    const client = this.#client;
+    if (!client || this.#status.state !== "connected" || this.#closed) {
+      throw new GatewayError("UPSTREAM_UNAVAILABLE", `Upstream "${this.name}" is ${this.#status.state}`, {
+        status: 503,
+        rpcCode: JsonRpcCode.UpstreamError,
+      });
+    }
+    const id = this.#nextInflight++;
+    if (options.caller) this.#inflight.set(id, options.caller);
+    this.#inflightCount++;
+    const timeout = options.timeout ?? this.#config.timeout;
+    const send = () =>
+      client.request({ method: message.method as "ping", params: message.params }, passthroughSchema, {
+        signal: options.signal,
+        timeout,
+        maxTotalTimeout: timeout,
+        onprogress: options.onProgress,
+        allowInputRequired: options.allowInputRequired,
+      });
+    try {
+      return await (options.caller ? this.#callerContext.run(options.caller, send) : send());
+    } catch (error) {
+      throw this.#wrapError(error, message.method, timeout);
+    } finally {
+      this.#inflight.delete(id);
+      if (--this.#inflightCount === 0) this.#drained?.();
+    }
+  }
+
+  async notify(message: RpcMessage): Promise<void> {
+    if (this.#status.state !== "connected") return;
+    await this.#client?.notification({ method: message.method as "notifications/initialized", params: message.params });
+  }
+
+  subscribe(listener: (event: UpstreamEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(options: { drainMs?: number } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (options.drainMs && this.#inflightCount > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.drainMs);
+        this.#drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    clearTimeout(this.#retryTimer);
+    await this.#connecting?.catch(() => {});
+    const client = this.#client;
+    this.#client = undefined;
+    this.#setStatus({ state: "closed" });
+    await client?.close().catch(() => {});
+    this.#listeners.clear();
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closed) return;
+    const client = this.#createClient();
+    let transport: Transport;
+    try {
+      transport = createClientTransport(this.#config, (line) => this.#log.info(line));
+      await client.connect(transport, { timeout: Math.min(this.#config.timeout, 30_000) });
+    } catch (error) {
+      await client.close().catch(() => {});
+      this.#scheduleReconnect(error);
+      return;
+    }
+    if (this.#closed) {
+      await client.close().catch(() => {});
+      return;
+    }
+    this.#client = client;
+    this.#attempt = 0;
+    client.onclose = () => {
+      if (this.#client !== client || this.#closed) return;
+      this.#client = undefined;
+      this.#scheduleReconnect(new Error("connection closed"));
+    };
+    const era = client.getProtocolEra?.() === "modern" ? "modern" : "legacy";
+    this.#setStatus({
+      state: "connected",
+      era,
+      protocolVersion: client.getNegotiatedProtocolVersion(),
+      lastError: this.#status.lastError,
+    });
+    if (era === "modern") await this.#listen(client);
+    this.#log.debug(`connected (${era}, ${client.getNegotiatedProtocolVersion() ?? "?"})`);
+  }
+
+  /** 2026-07-28 upstreams deliver change notifications only on a `subscriptions/listen` stream. */
+  async #listen(client: Client): Promise<void> {
+    const caps = client.getServerCapabilities() ?? {};
+    const filter = {
+      toolsListChanged: caps.tools?.listChanged === true || undefined,
+      promptsListChanged: caps.prompts?.listChanged === true || undefined,
+      resourcesListChanged: caps.resources?.listChanged === true || undefined,
+    };
+    if (!filter.toolsListChanged && !filter.promptsListChanged && !filter.resourcesListChanged) return;
+    try {
+      const sub = await client.listen(filter);
+      void sub.closed.then((reason) => {
+        if (reason === "remote" && this.#client === client && !this.#closed) void this.#listen(client);
+      });
+    } catch (error) {
+      this.#log.warn(`could not open subscriptions/listen: ${describeError(error)}`);
+    }
+  }
+
+  #createClient(): Client {
+    const mode =
+      this.#config.type === "sse" || this.#config.protocol === "legacy"
+        ? ({ mode: "legacy" } as const)
+        : this.#config.protocol === "2026-07-28"
+          ? ({ mode: { pin: "2026-07-28" } } as const)
+          : ({ mode: "auto" } as const);
+    const client = new Client(this.#clientInfo, {
+      capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: true } },
+      versionNegotiation: mode,
+    });
+    for (const method of SERVER_REQUESTS) {
+      client.setRequestHandler(method, (request, ctx) =>
+        this.#onServerRequest({ method, params: request.params as Record<string, unknown> | undefined }, ctx.mcpReq.signal) as never,
+      );
+    }
+    client.fallbackNotificationHandler = async (notification) => {
+      this.#emit({
+        type: "notification",
+        upstream: this.name,
+        message: { method: notification.method, params: notification.params as Record<string, unknown> | undefined },
+      });
+    };
+    client.onerror = (error) => this.#log.debug(`protocol error: ${describeError(error)}`);
+    return client;
+  }
+
+  /** Route a server→client request to the one client session that caused it; never guess. */
+  #onServerRequest(request: RpcMessage, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const caller = this.#callerContext.getStore() ?? this.#soleCaller();
+    if (!caller) {
+      throw new ProtocolError(
+        JsonRpcCode.Unattributable,
+        `Gateway cannot attribute ${request.method} to exactly one client session`,
+      );
+    }
+    return caller.handleServerRequest(request, signal);
+  }
+
+  #soleCaller(): Caller | undefined {
+    let sole: Caller | undefined;
+    for (const caller of this.#inflight.values()) {
+      if (sole && sole.id !== caller.id) return undefined;
+      sole = caller;
+    }
+    return sole;
+  }
+
+  #scheduleReconnect(error: unknown): void {
+    if (this.#closed) return;
+    const { initialDelayMs, maxDelayMs, maxRetries } = this.#config.restart;
+    const lastError = describeError(error);
+    if (this.#attempt >= maxRetries) {
+      this.#setStatus({ state: "failed", lastError });
+      this.#log.error(`giving up after ${this.#attempt} attempts: ${lastError}`);
+      return;
+    }
+    const delay = backoffDelay(this.#attempt++, initialDelayMs, maxDelayMs);
+    this.#setStatus({ state: "restarting", lastError, restarts: this.#status.restarts + 1 });
+    this.#log.warn(`${lastError}; reconnecting in ${delay} ms`);
+    this.#retryTimer = setTimeout(() => void this.start(), delay);
+    this.#retryTimer.unref?.();
+  }
+
+  #setStatus(next: Partial<UpstreamStatus> & Pick<UpstreamStatus, "state">): void {
+    this.#status = { restarts: this.#status.restarts, ...next, since: Date.now() };
+    this.#emit({ type: "status", upstream: this.name, status: this.status() });
+  }
+
+  #emit(event: UpstreamEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#log.error(`listener failed: ${describeError(error)}`);
+      }
+    }
+  }
+
+  #wrapError(error: unknown, method: string, timeout: number): unknown {
+    if (error instanceof GatewayError || error instanceof ProtocolError) return error;
+    const message = describeError(error);
+    if (/timed? ?out/i.test(message)) {
+      return new GatewayError("UPSTREAM_TIMEOUT", `Upstream "${this.name}" did not answer ${method} within ${timeout} ms`, {
+        status: 504,
+        rpcCode: JsonRpcCode.UpstreamError,
+        cause: error,
+      });
+    }
+    return new GatewayError("UPSTREAM_ERROR", `Upstream "${this.name}" failed on ${method}: ${message}`, {
+      status: 502,
+      rpcCode: JsonRpcCode.UpstreamError,
+      cause: error,
+    });
+  }
+}

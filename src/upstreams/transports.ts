@@ -1,0 +1,51 @@
+import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } from "@modelcontextprotocol/client";
+import { StdioClientTransport, getDefaultEnvironment } from "@modelcontextprotocol/client/stdio";
+import type { ResolvedUpstream } from "../config/types.ts";
+
+/**
+ * Build the SDK client transport for one upstream.
+ * For stdio, the child's stderr is piped and handed to `onStderrLine` line by line (never forwarded to clients).
+ */
+export function createClientTransport(config: ResolvedUpstream, onStderrLine: (line: string) => void): Transport {
+  switch (config.type) {
+    case "stdio": {
+      const transport = new StdioClientTransport({
+        command: config.command,
+        args: [...config.args],
+        env: { ...getDefaultEnvironment(), ...config.env },
+        cwd: config.cwd,
+        stderr: "pipe",
+      });
+      pipeLines(transport, onStderrLine);
+      return transport;
+    }
+    case "streamable-http":
+      return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+    case "sse":
+    default:
+      return new SSEClientTransport(new URL(config.url), {
+        requestInit: { headers: config.headers },
+        eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...config.headers } }) },
+      });
+  }
+}
+
+function pipeLines(transport: StdioClientTransport, onLine: (line: string) => void): void {
+  // `stderr` exists as soon as the transport is constructed with `stderr: "pipe"` (a PassThrough).
+  const stream = transport.stderr;
+  if (!stream) return;
+  let buffered = "";
+  stream.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString("utf8");
+    let index: number;
+    while ((index = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, index).trimEnd();
+      buffered = buffered.slice(index + 1);
+      if (line) onLine(line.slice(0, 2000));
+    }
+    if (buffered.length > 64 * 1024) {
+      onLine(buffered.slice(0, 2000));
+      buffered = "";
+    }
+  });
+}

@@ -35,7 +35,7 @@ export interface WatchGatewayConfigOptions extends LoadGatewayConfigOptions {
   onError(error: GatewayConfigError): void;
 }
 
-/** A watched config: the config at start, then updates through `onUpdate`. */
+/** A watched config; `config` and `file` always hold the last good load. */
 export interface GatewayConfigWatcher extends LoadedGatewayConfig {
   unwatch(): Promise<void>;
 }
@@ -58,17 +58,17 @@ export async function loadGatewayConfig(opts: LoadGatewayConfigOptions = {}): Pr
  */
 export async function watchGatewayConfig(opts: WatchGatewayConfigOptions): Promise<GatewayConfigWatcher> {
   const source = createSource(opts, true);
-  let current: LoadedGatewayConfig | undefined;
+  let current: LoadedGatewayConfig;
   const watcher = await watchConfig({
     ...source.options,
     onWatch: () => source.reset(),
     onUpdate: async ({ newConfig }) => {
       let next: LoadedGatewayConfig;
       try {
-        if (current?.file && !newConfig._configFile) throw fileIssue("config file was removed", current.file);
+        if (current.file && !newConfig._configFile) throw fileIssue("config file was removed", current.file);
         next = source.resolve(newConfig);
       } catch (error) {
-        opts.onError(toConfigError(error, current?.file));
+        opts.onError(toConfigError(error, current.file));
         return;
       }
       current = next;
@@ -87,7 +87,15 @@ export async function watchGatewayConfig(opts: WatchGatewayConfigOptions): Promi
     await watcher.unwatch();
     throw error;
   }
-  return { config: current.config, file: current.file, unwatch: () => watcher.unwatch() };
+  return {
+    get config() {
+      return current.config;
+    },
+    get file() {
+      return current.file;
+    },
+    unwatch: () => watcher.unwatch(),
+  };
 }
 
 interface ConfigSource {
@@ -167,7 +175,9 @@ async function importFresh(jiti: Jiti, file: string): Promise<unknown> {
   if (extname(file) === ".json") return JSON.parse(source);
   const mod = await jiti.evalModule(source, { filename: file, async: true, forceTranspile: true });
   // Transpiled ESM marks its exports with `__esModule`; CommonJS exports the config itself.
-  return isObject(mod) && mod.__esModule ? mod.default : mod;
+  // `hasOwn`, because jiti's interop makes `.default` fall back to the named exports.
+  if (isObject(mod) && mod.__esModule) return Object.hasOwn(mod, "default") ? mod.default : undefined;
+  return mod;
 }
 
 /** Passes on an object; wraps a config function so its errors are recorded too. */

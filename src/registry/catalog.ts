@@ -24,8 +24,10 @@ export interface Catalog {
   /** Resource URI → upstream. URIs are forwarded unchanged. */
   readonly resources: ReadonlyMap<string, { upstream: string; item: Record<string, unknown> }>;
   readonly templates: readonly TemplateEntry[];
-  /** One message per name that two upstreams claim; the first upstream (config order) keeps it. */
+  /** One message per tool/prompt name that two upstreams claim; the first upstream (config order) keeps it. */
   readonly conflicts: readonly string[];
+  /** Resource URIs offered by two upstreams: reads go to the first one (config order). */
+  readonly shadowed: readonly string[];
 }
 
 export interface CatalogSource {
@@ -41,6 +43,7 @@ export function buildCatalog(sources: readonly CatalogSource[], separator: strin
   const resources = new Map<string, { upstream: string; item: Record<string, unknown> }>();
   const templates: TemplateEntry[] = [];
   const conflicts: string[] = [];
+  const shadowed: string[] = [];
 
   const addNamed = (kind: "tool" | "prompt", target: Map<string, NamedEntry>, source: CatalogSource, item: Record<string, unknown>) => {
     if (typeof item.name !== "string" || !item.name) return;
@@ -62,7 +65,7 @@ export function buildCatalog(sources: readonly CatalogSource[], separator: strin
       if (typeof resource.uri !== "string") continue;
       const existing = resources.get(resource.uri);
       if (existing) {
-        conflicts.push(`resource "${resource.uri}" is offered by upstream "${existing.upstream}" and upstream "${source.name}"`);
+        shadowed.push(`resource "${resource.uri}" is offered by upstream "${existing.upstream}" and upstream "${source.name}"; reads go to "${existing.upstream}"`);
         continue;
       }
       resources.set(resource.uri, { upstream: source.name, item: resource });
@@ -72,11 +75,11 @@ export function buildCatalog(sources: readonly CatalogSource[], separator: strin
       try {
         templates.push({ upstream: source.name, template: new UriTemplate(item.uriTemplate), item });
       } catch {
-        conflicts.push(`resource template "${item.uriTemplate}" of upstream "${source.name}" is not a valid URI template`);
+        shadowed.push(`resource template "${item.uriTemplate}" of upstream "${source.name}" is not a valid URI template`);
       }
     }
   }
-  return { tools, prompts, resources, templates, conflicts };
+  return { tools, prompts, resources, templates, conflicts, shadowed };
 }
 
 /** The upstream that serves `uri`: a listed resource first, then the first matching template. */

@@ -143,6 +143,9 @@ export class Registry {
     for (const conflict of catalog.conflicts) {
       if (!this.#catalog.conflicts.includes(conflict)) this.#log.error(`name collision: ${conflict}`);
     }
+    for (const warning of catalog.shadowed) {
+      if (!this.#catalog.shadowed.includes(warning)) this.#log.warn(warning);
+    }
     this.#catalog = catalog;
     for (const listener of this.#listeners) listener(change);
   }

@@ -17,6 +17,8 @@ export interface HealthReport {
   upstreams: Record<string, UpstreamHealth>;
   sessions: number;
   conflicts: readonly string[];
+  /** Resource URIs two upstreams both offer (the first one serves them). */
+  shadowed: readonly string[];
 }
 
 /** Build the health report (no secrets: only names, states and counts). */
@@ -54,5 +56,5 @@ export function healthReport(
     };
   }
   const status = connected === enabled ? "ok" : connected > 0 ? "degraded" : "down";
-  return { status, upstreams: report, sessions, conflicts: catalog.conflicts };
+  return { status, upstreams: report, sessions, conflicts: catalog.conflicts, shadowed: catalog.shadowed };
 }

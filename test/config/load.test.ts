@@ -135,9 +135,12 @@ export default defineGateway({ server: { port }, upstreams: { fs: { type: "stdio
     expect(error.message).toBe(`Invalid gateway config in ${file}:\n  upstreams.search.url: expected a URL (http or https)`);
   });
 
-  it("treats c12's `extends` and `$env` keys as unknown keys", async () => {
-    await write("gateway.config.json", JSON.stringify({ extends: "gh:someone/config", $test: { log: { level: "debug" } } }));
+  it.each([
+    [{ extends: "gh:someone/config" }, "extends"],
+    [{ $test: { log: { level: "debug" } } }, "$test"],
+  ])("treats c12's layer key %j as an unknown key instead of applying it", async (content, key) => {
+    await write("gateway.config.json", JSON.stringify(content));
     const error = await loadError({ cwd: dir });
-    expect(error.issues.map((i) => i.path)).toEqual(["extends"]);
+    expect(error.issues.map((i) => i.path)).toEqual([key]);
   });
 });

@@ -19,7 +19,7 @@ export default defineCommand({
       const gateway = await createGateway(config, { log });
       const server = await gateway.listen({ port: parsePort(args.port), host: args.host });
       onShutdown(() => gateway.close(), log);
-      log.success(`MCP gateway on ${server.url}${config.server.path} (config: ${file ?? "defaults"})`);
+      bootLog.success(`MCP gateway on ${server.url}${config.server.path} (config: ${file ?? "defaults"})`);
     } catch (error) {
       exitWithError(error, bootLog);
     }

@@ -11,6 +11,7 @@ import { checkOrigin } from "../transports/http-guards.ts";
 import { createLegacySseHandlers } from "../transports/legacy-sse.ts";
 import { createStreamableHttpHandler } from "../transports/streamable-http.ts";
 import { McpUpstream } from "../upstreams/mcp-upstream.ts";
+import { PerSessionUpstream } from "../upstreams/per-session.ts";
 import type { Upstream, UpstreamEvent } from "../upstreams/types.ts";
 import { createLogger, type Logger } from "../_utils/logger.ts";
 import { healthReport, type HealthReport } from "./health.ts";
@@ -39,6 +40,8 @@ export interface Gateway {
   /** Node `(req, res)` handler for `node:http` or Express (`app.use("/gw", gw.handler)`). */
   readonly handler: ReturnType<typeof toNodeHandler>;
   health(): HealthReport;
+  /** Live size of the per-client state the gateway owns: both are 0 once every client has closed. */
+  stats(): { sessions: number; inputFlows: number };
   /** Apply a new config: upstreams are added, removed or replaced; in-flight requests finish first. */
   reload(config: GatewayConfig | ResolvedConfig): Promise<void>;
   /** Serve on `config.server.host:port` (or the given overrides). */
@@ -59,7 +62,11 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const upstreamConfigs = new Map<string, ResolvedUpstream>();
   const unsubscribers = new Map<string, () => void>();
   const registry = new Registry({ separator: config.naming.separator, log });
-  const sessions = new SessionStore();
+  const sessions = new SessionStore({
+    onDelete: (id) => {
+      for (const upstream of upstreams.values()) if (upstream instanceof PerSessionUpstream) void upstream.endSession(id);
+    },
+  });
   const flows = new InputFlows({ ttlMs: 600_000 });
   const codec = createRequestStateCodec<RequestStatePayload>({ key: randomBytes(32), ttlSeconds: 600 });
   const router = new Router({
@@ -83,7 +90,10 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   };
 
   const startUpstream = (upstreamConfig: ResolvedUpstream): Upstream => {
-    const upstream = new McpUpstream({ config: upstreamConfig, log, clientInfo });
+    const upstream =
+      upstreamConfig.isolation === "per-session"
+        ? new PerSessionUpstream({ config: upstreamConfig, log, clientInfo, isLiveSession: (id) => sessions.has(id) })
+        : new McpUpstream({ config: upstreamConfig, log, clientInfo });
     unsubscribers.set(upstream.name, upstream.subscribe(onUpstreamEvent));
     upstreamConfigs.set(upstream.name, upstreamConfig);
     return upstream;
@@ -110,7 +120,8 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   }
 
   const streamable = createStreamableHttpHandler({ sessions, modern, createServer, maxBodySize: config.server.maxBodySize });
-  const sse = createLegacySseHandlers({ sessions, createServer, messagesPath: "/messages", maxBodySize: config.server.maxBodySize });
+  // Relative to the `/sse` URL, so the client posts under whatever prefix the gateway is mounted at.
+  const sse = createLegacySseHandlers({ sessions, createServer, messagesPath: "messages", maxBodySize: config.server.maxBodySize });
 
   const app = new H3();
   const guard = (run: (request: Request) => Promise<Response>) => (event: { req: Request }) =>
@@ -134,6 +145,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     fetch: (request) => Promise.resolve(app.fetch(request)),
     handler: toNodeHandler(app),
     health: () => healthReport(config.upstreams, upstreams, registry.catalog, sessions.size),
+    stats: () => ({ sessions: sessions.size, inputFlows: flows.size }),
 
     async reload(next) {
       const resolved = isResolved(next) ? next : resolveConfig(next);

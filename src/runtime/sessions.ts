@@ -11,6 +11,15 @@ export interface ClientSession {
 /** Owns every stateful client session; `closeAll()` leaves the map empty. */
 export class SessionStore {
   readonly #sessions = new Map<string, ClientSession>();
+  readonly #onDelete?: (id: string) => void;
+
+  constructor(options: { onDelete?: (id: string) => void } = {}) {
+    this.#onDelete = options.onDelete;
+  }
+
+  has(id: string): boolean {
+    return this.#sessions.has(id);
+  }
 
   get size(): number {
     return this.#sessions.size;
@@ -26,7 +35,7 @@ export class SessionStore {
   }
 
   delete(id: string): void {
-    this.#sessions.delete(id);
+    if (this.#sessions.delete(id)) this.#onDelete?.(id);
   }
 
   values(): IterableIterator<ClientSession> {
@@ -44,6 +53,7 @@ export class SessionStore {
   async closeAll(): Promise<void> {
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
+    for (const session of sessions) this.#onDelete?.(session.info.id);
     await Promise.allSettled(sessions.map((s) => s.server.close()));
   }
 }

@@ -28,6 +28,8 @@ class Flow {
   #wake?: () => void;
   #counter = 0;
   timer?: NodeJS.Timeout;
+  /** Stops listening to the abort signal of the client request that last waited on this flow. */
+  detach?: () => void;
 
   constructor(
     readonly ownerId: string,
@@ -145,14 +147,14 @@ export class InputFlows {
   /** One client round: wait for the result or for input requests; the client cancelling this round cancels the call. */
   async #round(flow: Flow, signal: AbortSignal | undefined): ReturnType<InputFlows["start"]> {
     clearTimeout(flow.timer);
+    flow.detach?.();
     const onAbort = () => this.#drop(flow, signal?.reason instanceof Error ? signal.reason : new Error("cancelled by client"));
     if (signal?.aborted) onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      await flow.next();
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-    }
+    flow.detach = () => signal?.removeEventListener("abort", onAbort);
+    // Stay attached while input is pending: a 2025-era client answers inside this same request (the SDK's
+    // legacy shim), so its cancel or session close arrives here and must cancel the upstream call too.
+    await flow.next();
     if (flow.done) {
       this.#drop(flow);
       const outcome = flow.outcome!;
@@ -168,6 +170,7 @@ export class InputFlows {
 
   #drop(flow: Flow, reason?: Error): void {
     clearTimeout(flow.timer);
+    flow.detach?.();
     this.#flows.delete(flow.id);
     if (reason) {
       for (const waiting of flow.waiting.values()) waiting.reject(reason);

@@ -58,7 +58,8 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
     }
     if (!found.session) return rpcErrorResponse(404, JsonRpcCode.SessionNotFound, "Session not found");
     const transport = found.session.server.transport as WebStandardStreamableHTTPServerTransport;
-    return transport.handleRequest(request, body === undefined ? undefined : { parsedBody: body });
+    const response = await transport.handleRequest(request, body === undefined ? undefined : { parsedBody: body });
+    return request.method === "GET" ? flushSseHeaders(response) : response;
   };
 
   return async (request) => {
@@ -79,4 +80,18 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
     }
     return viaSession(request, body);
   };
+}
+
+const SSE_OPEN_COMMENT = new TextEncoder().encode(": open\n\n");
+
+/**
+ * Node sends response headers only with the first body byte, and the SDK's standalone GET stream stays
+ * silent until a notification or its 15 s keep-alive: start it with an SSE comment so the client sees 200 at once.
+ */
+function flushSseHeaders(response: Response): Response {
+  if (!response.body || !response.headers.get("content-type")?.startsWith("text/event-stream")) return response;
+  const body = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({ start: (controller) => controller.enqueue(SSE_OPEN_COMMENT) }),
+  );
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }

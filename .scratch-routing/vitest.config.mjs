@@ -1,0 +1,1 @@
+export default { test: { include: [".scratch-routing/*.test.ts"], pool: "forks" } };

@@ -1,0 +1,106 @@
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport as V1HttpTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import {
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGateway, type Gateway } from "../../src/index.ts";
+import { startLegacyHttpServer, type LegacyHttpServer } from "../fixtures/servers.ts";
+
+let gw: Gateway;
+let url: string;
+let upstream: LegacyHttpServer;
+
+function nextEvent<T>(register: (resolve: (value: T) => void) => void, ms = 5000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no event within " + ms + " ms")), ms);
+    register((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+beforeAll(async () => {
+  upstream = await startLegacyHttpServer({ name: "notify" });
+  gw = await createGateway({ log: { level: "silent" }, upstreams: { up: { type: "streamable-http", url: upstream.url } } });
+  url = (await gw.listen({ port: 0 })).url;
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await upstream?.close();
+});
+
+describe("notifications not tied to a request", () => {
+  it("delivers resources/updated only to the 2025-era sessions that subscribed to the URI", async () => {
+    const subscriber = new V1Client({ name: "sub", version: "1" });
+    const bystander = new V1Client({ name: "other", version: "1" });
+    await subscriber.connect(new V1HttpTransport(new URL(`${url}/mcp`)));
+    await bystander.connect(new V1HttpTransport(new URL(`${url}/mcp`)));
+    let bystanderGot = 0;
+    bystander.setNotificationHandler(ResourceUpdatedNotificationSchema, () => {
+      bystanderGot++;
+    });
+    try {
+      await subscriber.subscribeResource({ uri: "fixture://readme" });
+      const updated = nextEvent<string>((resolve) =>
+        subscriber.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params.uri)),
+      );
+      expect(await upstream.updateResource("fixture://readme")).toBe(1);
+      expect(await updated).toBe("fixture://readme");
+      expect(bystanderGot).toBe(0);
+    } finally {
+      await subscriber.close();
+      await bystander.close();
+    }
+  });
+
+  it("delivers resources/updated to a 2026-07-28 client on its subscriptions/listen stream", async () => {
+    const client = new Client({ name: "listener", version: "1" }, { versionNegotiation: { mode: "auto" } });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
+    try {
+      // The gateway keeps the upstream subscription alive for a 2025-era subscriber; the modern client listens.
+      const keeper = new V1Client({ name: "keeper", version: "1" });
+      await keeper.connect(new V1HttpTransport(new URL(`${url}/mcp`)));
+      await keeper.subscribeResource({ uri: "fixture://items/1" });
+      const sub = await client.listen({ resourceSubscriptions: ["fixture://items/1"] });
+      const updated = nextEvent<string>((resolve) =>
+        client.setNotificationHandler("notifications/resources/updated", (n) => resolve(n.params.uri)),
+      );
+      await upstream.updateResource("fixture://items/1");
+      expect(await updated).toBe("fixture://items/1");
+      await sub.close();
+      await keeper.close();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("forwards upstream log messages to a session at or above the level it set", async () => {
+    const client = new V1Client({ name: "logs", version: "1" });
+    await client.connect(new V1HttpTransport(new URL(`${url}/mcp`)));
+    try {
+      await client.setLoggingLevel("debug");
+      const logged = nextEvent<unknown>((resolve) =>
+        client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => resolve(n.params.data)),
+      );
+      await client.callTool({ name: "up__echo", arguments: { text: "log me" } });
+      expect(JSON.stringify(await logged)).toContain("log me");
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("answers ping itself", async () => {
+    const client = new V1Client({ name: "pinger", version: "1" });
+    await client.connect(new V1HttpTransport(new URL(`${url}/mcp`)));
+    try {
+      await expect(client.ping()).resolves.toEqual({});
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -1,0 +1,119 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport as V1HttpTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startLegacyHttpServer, type LegacyHttpServer } from "../fixtures/servers.ts";
+
+const bin = fileURLToPath(new URL("../../bin/gateway.mjs", import.meta.url));
+let dir: string;
+let one: LegacyHttpServer;
+let two: LegacyHttpServer;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "gw-cli-"));
+  [one, two] = await Promise.all([startLegacyHttpServer({ name: "one" }), startLegacyHttpServer({ name: "two" })]);
+});
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+});
+
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await Promise.all([one?.close(), two?.close()]);
+});
+
+/** Run the real CLI; resolve once it prints its URL. Collects stderr for assertions. */
+function runCli(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    children.push(child);
+    let output = "";
+    const timer = setTimeout(() => reject(new Error(`CLI did not start:\n${output}`)), 20_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1]!, output: () => output });
+      }
+    };
+    child.stderr!.on("data", onData);
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`CLI exited with ${code}:\n${output}`)));
+  });
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const configText = (upstreams: Record<string, string>) =>
+  `export default { log: { level: "info" }, upstreams: ${JSON.stringify(
+    Object.fromEntries(Object.entries(upstreams).map(([name, url]) => [name, { type: "streamable-http", url }])),
+  )} };\n`;
+
+describe("gateway CLI", () => {
+  it("prints help for the command and each subcommand without a build step", () => {
+    const main = spawnSync(process.execPath, [bin, "--help"], { encoding: "utf8" });
+    expect(main.status).toBe(0);
+    expect(main.stdout).toMatch(/start/);
+    expect(main.stdout).toMatch(/dev/);
+    const start = spawnSync(process.execPath, [bin, "start", "--help"], { encoding: "utf8" });
+    expect(start.stdout).toMatch(/--config/);
+    expect(start.stdout).toMatch(/--port/);
+  });
+
+  it("reports an invalid config with the file and field, and exits 1 without a stack trace", () => {
+    const file = join(dir, "bad.config.mjs");
+    writeFileSync(file, `export default { upstreams: { s: { type: "streamable-http", url: "nope" } } };\n`);
+    const result = spawnSync(process.execPath, [bin, "start", "--config", file, "--port", "0"], { encoding: "utf8" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("bad.config.mjs");
+    expect(result.stderr).toContain("upstreams.s.url: expected a URL");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("gateway dev applies config edits without a restart, tells clients, and survives a broken edit", async () => {
+    const file = join(dir, "gateway.config.mjs");
+    writeFileSync(file, configText({ one: one.url }));
+    const cli = await runCli(["dev", "--config", file, "--port", "0"]);
+    const client = new V1Client({ name: "dev", version: "1" });
+    await client.connect(new V1HttpTransport(new URL(`${cli.url}/mcp`)));
+    try {
+      const names = async () => (await client.listTools()).tools.map((t) => t.name);
+      expect(await names()).toContain("one__echo");
+      let changed = 0;
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        changed++;
+      });
+
+      writeFileSync(file, configText({ one: one.url, two: two.url }));
+      await waitFor(async () => changed > 0 && (await names()).includes("two__echo"));
+
+      writeFileSync(file, "export default { upstreams: { broken: ");
+      await waitFor(() => /keeping the last good config/i.test(cli.output()));
+      expect(await names()).toContain("two__echo");
+      const result = await client.callTool({ name: "two__whoami", arguments: {} });
+      expect((result.content as { text: string }[])[0]!.text).toBe("two");
+
+      writeFileSync(file, configText({ two: two.url }));
+      await waitFor(async () => !(await names()).includes("one__echo"));
+    } finally {
+      await client.close();
+    }
+    cli.child.kill("SIGTERM");
+    const code = await new Promise((r) => cli.child.once("exit", r));
+    expect(code).toBe(0);
+  });
+});

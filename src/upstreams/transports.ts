@@ -1,4 +1,5 @@
-import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } from "@modelcontextprotocol/client";
+import { setMaxListeners } from "node:events";
+import { SSEClientTransport, StreamableHTTPClientTransport, type FetchLike, type Transport } from "@modelcontextprotocol/client";
 import { StdioClientTransport, getDefaultEnvironment } from "@modelcontextprotocol/client/stdio";
 import type { ResolvedUpstream } from "../config/types.ts";
 
@@ -20,7 +21,7 @@ export function createClientTransport(config: ResolvedUpstream, onStderrLine: (l
       return transport;
     }
     case "streamable-http":
-      return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+      return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: fetchSharingSignal() });
     case "sse":
     default:
       return new SSEClientTransport(new URL(config.url), {
@@ -48,4 +49,21 @@ function pipeLines(transport: StdioClientTransport, onLine: (line: string) => vo
       buffered = "";
     }
   });
+}
+
+/**
+ * The SDK transport passes one long-lived AbortSignal to every fetch; undici removes its per-request abort
+ * listener only when the request is garbage-collected, so a busy upstream trips Node's MaxListeners warning
+ * although nothing leaks. Lift the limit on exactly those signals.
+ */
+function fetchSharingSignal(): FetchLike {
+  const seen = new WeakSet<AbortSignal>();
+  return (url, init) => {
+    const signal = init?.signal;
+    if (signal && !seen.has(signal)) {
+      seen.add(signal);
+      setMaxListeners(0, signal);
+    }
+    return fetch(url, init);
+  };
 }

@@ -50,6 +50,7 @@ export class Registry {
 
   /** Replace the set of upstreams (config order matters: earlier upstreams win name clashes). */
   setUpstreams(list: readonly { upstream: Upstream; prefix: string | false }[]): void {
+    const before = listedMembers(this.#members);
     const next = new Map<string, Member>();
     for (const { upstream, prefix } of list) {
       const existing = this.#members.get(upstream.name);
@@ -66,7 +67,8 @@ export class Registry {
     }
     for (const [name, member] of this.#members) if (!next.has(name)) member.unsubscribe();
     this.#members = next;
-    this.#rebuild({ tools: true, prompts: true, resources: true });
+    // An unchanged config (a `dev` save that touched nothing) must not make every client re-list.
+    if (listedMembers(next) !== before) this.#rebuild({ tools: true, prompts: true, resources: true });
   }
 
   /** Wait until every connected upstream has a snapshot (used at start-up and in tests). */
@@ -149,4 +151,9 @@ export class Registry {
     this.#catalog = catalog;
     for (const listener of this.#listeners) listener(change);
   }
+}
+
+/** What the merged catalog depends on besides the snapshots themselves: which listed upstreams, in which order, under which prefix. */
+function listedMembers(members: ReadonlyMap<string, Member>): string {
+  return JSON.stringify([...members.values()].filter((m) => m.snapshot).map((m) => [m.upstream.name, m.prefix]));
 }

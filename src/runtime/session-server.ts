@@ -72,10 +72,13 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
     run: (params: Record<string, unknown>, ctx: ServerContext) => Record<string, unknown> | Promise<Record<string, unknown>>,
   ) => {
     server.setRequestHandler(method as "ping", async (request: { params?: unknown }, ctx: ServerContext) => {
+      const scope = requestScope(ctx);
       try {
-        return (await run((request.params ?? {}) as Record<string, unknown>, ctx)) as never;
+        return (await run((request.params ?? {}) as Record<string, unknown>, scope.ctx)) as never;
       } catch (error) {
         throw toProtocolError(error, deps.log);
+      } finally {
+        scope.end();
       }
     });
   };
@@ -92,6 +95,23 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
     return router.setLogLevel(params, context(params, ctx));
   });
   return server;
+}
+
+/**
+ * A 2026-07-28 request ends with its response (an `input_required` one too) and the SDK aborts its signal afterwards:
+ * the router gets a signal that follows the client only while the handler runs. A 2025-era request stays open while the
+ * SDK's legacy shim asks the client for input, so its own signal is kept: a cancel or session close then reaches the flow.
+ */
+function requestScope(ctx: ServerContext): { ctx: ServerContext; end(): void } {
+  if (ctx.mcpReq.envelope === undefined) return { ctx, end: () => {} };
+  const controller = new AbortController();
+  const follow = () => controller.abort(ctx.mcpReq.signal.reason);
+  if (ctx.mcpReq.signal.aborted) follow();
+  else ctx.mcpReq.signal.addEventListener("abort", follow, { once: true });
+  return {
+    ctx: { ...ctx, mcpReq: { ...ctx.mcpReq, signal: controller.signal } },
+    end: () => ctx.mcpReq.signal.removeEventListener("abort", follow),
+  };
 }
 
 /**

@@ -24,6 +24,8 @@ export class PerSessionUpstream implements Upstream {
   readonly #discovery: McpUpstream;
   readonly #options: PerSessionUpstreamOptions;
   readonly #sessions = new Map<string, { upstream: McpUpstream; ready: Promise<void>; users: number }>();
+  /** Session connections still shutting down (their child may not have exited yet): `close()` waits for them. */
+  readonly #ending = new Set<Promise<void>>();
   #closed = false;
 
   constructor(options: PerSessionUpstreamOptions) {
@@ -82,7 +84,7 @@ export class PerSessionUpstream implements Upstream {
     const entry = this.#sessions.get(id);
     if (!entry) return;
     this.#sessions.delete(id);
-    await entry.upstream.close();
+    await this.#end(entry.upstream);
   }
 
   async close(options?: { drainMs?: number }): Promise<void> {
@@ -90,14 +92,20 @@ export class PerSessionUpstream implements Upstream {
     this.#closed = true;
     const entries = [...this.#sessions.values()];
     this.#sessions.clear();
-    await Promise.allSettled([this.#discovery.close(options), ...entries.map((e) => e.upstream.close(options))]);
+    await Promise.allSettled([this.#discovery.close(options), ...entries.map((e) => e.upstream.close(options)), ...this.#ending]);
+  }
+
+  #end(upstream: McpUpstream): Promise<void> {
+    const ending = upstream.close().finally(() => this.#ending.delete(ending));
+    this.#ending.add(ending);
+    return ending;
   }
 
   #connection(id: string): { upstream: McpUpstream; ready: Promise<void>; users: number } {
     let entry = this.#sessions.get(id);
     const state = entry?.upstream.status().state;
     if (entry && (state === "connected" || state === "connecting")) return entry;
-    if (entry) void entry.upstream.close();
+    if (entry) void this.#end(entry.upstream);
     if (this.#closed) {
       throw new GatewayError("UPSTREAM_UNAVAILABLE", `Upstream "${this.name}" is closed`, { status: 503, rpcCode: JsonRpcCode.UpstreamError });
     }

@@ -3,7 +3,7 @@
  * reaches the one client that caused it, with real SDK v1 and v2 clients over real HTTP, and real
  * upstreams of every kind (SDK v1 streamable HTTP, SDK v1 HTTP+SSE, SDK v2 2026-07-28 HTTP, SDK v1 stdio).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpTransportV2 } from "@modelcontextprotocol/client";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as HttpTransportV1 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -47,7 +47,7 @@ function textOf(result: unknown): string {
   return first.text;
 }
 
-/** A resolved-on-first-call latch: `await started` after handing `signal` to an `onprogress`. */
+/** A one-shot latch: pass `signal` as a callback (e.g. `onprogress`), then `await done`. */
 function latch(): { done: Promise<void>; signal: () => void } {
   let signal!: () => void;
   const done = new Promise<void>((resolve) => (signal = resolve));
@@ -65,6 +65,7 @@ interface ClientHandlers {
 /** Every client a test opened; closed (sessions terminated) in afterAll/afterEach. */
 class Clients {
   readonly #open = new Set<() => Promise<void>>();
+  readonly #closers = new WeakMap<object, () => Promise<void>>();
 
   /** SDK v1 client (2025-11-25, session-based streamable HTTP); its JSON-RPC ids start at 0 like every other v1 client. */
   async v1(url: string, handlers: ClientHandlers = {}): Promise<ClientV1> {
@@ -95,7 +96,7 @@ class Clients {
       await client.close().catch(() => {});
     };
     this.#open.add(close);
-    (client as ClientV1 & { end?: () => Promise<void> }).end = close;
+    this.#closers.set(client, close);
     return client;
   }
 
@@ -128,16 +129,19 @@ class Clients {
       await client.close().catch(() => {});
     };
     this.#open.add(close);
-    (client as ClientV2 & { end?: () => Promise<void> }).end = close;
+    this.#closers.set(client, close);
     return client;
+  }
+
+  /** Close one client (a v1 client ends its session first). */
+  end(client: ClientV1 | ClientV2): Promise<void> {
+    return this.#closers.get(client)?.() ?? Promise.resolve();
   }
 
   async closeAll(): Promise<void> {
     await Promise.all([...this.#open].map((close) => close()));
   }
 }
-
-const end = (client: ClientV1 | ClientV2): Promise<void> => (client as { end?: () => Promise<void> }).end?.() ?? Promise.resolve();
 
 /** The stdio fixture keeps its counters in the child: read them through its `stats` tool. */
 async function stdioStats(client: ClientV1, tool: string): Promise<{ calls: number; cancelled: number }> {
@@ -158,7 +162,7 @@ describe("routing through the gateway", () => {
   let url: string;
   const clients = new Clients();
 
-  /** Upstream prefixes by kind; `stdio` is the SDK v1 stdio fixture. */
+  /** Upstream prefixes, one per kind; `io` is the SDK v1 stdio fixture. */
   const KINDS = ["lh", "sse", "mh", "io"] as const;
   const KIND_LABEL = { lh: "legacy streamable HTTP", sse: "legacy HTTP+SSE", mh: "2026-07-28 HTTP", io: "stdio" } as const;
 
@@ -223,7 +227,7 @@ describe("routing through the gateway", () => {
     expect(legacyHttp.calls - callsBefore).toBe(CLIENTS * CALLS);
     // All 50 sessions share the gateway's single upstream session.
     expect(legacyHttp.sessions()).toBe(1);
-    await Promise.all(list.map(end));
+    await Promise.all(list.map((c) => clients.end(c)));
     expect(gw.stats().sessions).toBe(0);
     console.info(`[measure] 50 clients x 20 echo calls through the gateway: ${Date.now() - started} ms`);
   });
@@ -238,7 +242,7 @@ describe("routing through the gateway", () => {
         ]);
         expect([textOf(ra), textOf(rb)]).toEqual(["sampled:from-A", "sampled:from-B"]);
       }
-      await Promise.all([end(a), end(b)]);
+      await Promise.all([clients.end(a), clients.end(b)]);
     });
 
     it.each(["io", "sse"] as const)("v1 clients sampling one after another through the %s upstream each get their own answer", async (kind) => {
@@ -246,7 +250,7 @@ describe("routing through the gateway", () => {
       expect(textOf(await a.callTool({ name: `${kind}__sample`, arguments: { prompt: "a" } }))).toBe("sampled:from-A");
       expect(textOf(await b.callTool({ name: `${kind}__sample`, arguments: { prompt: "b" } }))).toBe("sampled:from-B");
       expect(textOf(await a.callTool({ name: `${kind}__sample`, arguments: { prompt: "a" } }))).toBe("sampled:from-A");
-      await Promise.all([end(a), end(b)]);
+      await Promise.all([clients.end(a), clients.end(b)]);
     });
 
     it("refuses a stdio sampling request it cannot attribute (another client's call in flight) instead of guessing", async () => {
@@ -260,7 +264,7 @@ describe("routing through the gateway", () => {
       expect(textOf(result)).toMatch(/cannot attribute sampling\/createMessage/);
       expect(textOf(result)).not.toMatch(/from-B/);
       expect(textOf(await slow)).toBe("done");
-      await Promise.all([end(a), end(b)]);
+      await Promise.all([clients.end(a), clients.end(b)]);
     });
 
     it("concurrent stdio sampling from two clients never delivers one client's answer to the other", async () => {
@@ -283,7 +287,7 @@ describe("routing through the gateway", () => {
         }
       }
       console.info(`[measure] concurrent stdio sampling outcomes: ${outcomes.join(",")}`);
-      await Promise.all([end(a), end(b)]);
+      await Promise.all([clients.end(a), clients.end(b)]);
     });
 
     it.each(["lh", "sse", "mh", "io"] as const)(
@@ -293,7 +297,7 @@ describe("routing through the gateway", () => {
         expect(a.getNegotiatedProtocolVersion()).toBe("2026-07-28");
         expect(textOf(await a.callTool({ name: `${kind}__sample`, arguments: { prompt: "a" } }))).toBe("sampled:from-A");
         expect(textOf(await b.callTool({ name: `${kind}__sample`, arguments: { prompt: "b" } }))).toBe("sampled:from-B");
-        await Promise.all([end(a), end(b)]);
+        await Promise.all([clients.end(a), clients.end(b)]);
       },
     );
 
@@ -306,7 +310,34 @@ describe("routing through the gateway", () => {
         ]);
         expect([kind, textOf(ra), textOf(rb)]).toEqual([kind, "sampled:from-A", "sampled:from-B"]);
       }
-      await Promise.all([end(a), end(b)]);
+      await Promise.all([clients.end(a), clients.end(b)]);
+    });
+
+    it.each([
+      ["cancels its call", "cancel"],
+      ["ends its session", "delete"],
+    ] as const)("drops the pending input flow when a v1 client %s while its sampling request is unanswered", async (_, how) => {
+      const flowsBefore = gw.stats().inputFlows;
+      const asked = latch();
+      const client = new ClientV1({ name: "routing-v1", version: "1.0.0" }, { capabilities: { sampling: {} } });
+      client.setRequestHandler(CreateMessageRequestSchema, (_request, extra) => {
+        asked.signal();
+        // Never answers; gives up only when the gateway withdraws the request.
+        return new Promise((_resolve, reject) => extra.signal.addEventListener("abort", () => reject(new Error("withdrawn"))));
+      });
+      const transport = new HttpTransportV1(new URL(url));
+      await client.connect(transport);
+      const controller = new AbortController();
+      const call = client.callTool({ name: "lh__sample", arguments: { prompt: "never" } }, undefined, { signal: controller.signal });
+      call.catch(() => {});
+      await asked.done;
+      expect(gw.stats().inputFlows).toBe(flowsBefore + 1);
+      if (how === "cancel") controller.abort(new Error("user gave up"));
+      else await transport.terminateSession();
+      await waitFor(() => gw.stats().inputFlows === flowsBefore, 2000, "the input flow to be dropped");
+      await transport.terminateSession().catch(() => {});
+      await client.close();
+      await expect(call).rejects.toThrow();
     });
 
     it("a v1 client gets the 2026-07-28 upstream's input_required as a real sampling request", async () => {
@@ -316,7 +347,7 @@ describe("routing through the gateway", () => {
         b.callTool({ name: "mh__sample", arguments: { prompt: "b" } }),
       ]);
       expect([textOf(ra), textOf(rb)]).toEqual(["sampled:from-A", "sampled:from-B"]);
-      await Promise.all([end(a), end(b)]);
+      await Promise.all([clients.end(a), clients.end(b)]);
     });
   });
 
@@ -331,14 +362,14 @@ describe("routing through the gateway", () => {
         b.callTool({ name: `${kind}__elicit`, arguments: { question: "b?" } }),
       ]);
       expect([textOf(ra), textOf(rb)]).toEqual(["answer:yes-A", "declined"]);
-      await Promise.all([end(a), end(b)]);
+      await Promise.all([clients.end(a), clients.end(b)]);
     });
 
     it.each(["io", "sse"] as const)("two v1 clients (accept / decline) one after another through the %s upstream", async (kind) => {
       const [a, b] = await Promise.all([clients.v1(url, { elicit: accept }), clients.v1(url, { elicit: decline })]);
       expect(textOf(await a.callTool({ name: `${kind}__elicit`, arguments: { question: "a?" } }))).toBe("answer:yes-A");
       expect(textOf(await b.callTool({ name: `${kind}__elicit`, arguments: { question: "b?" } }))).toBe("declined");
-      await Promise.all([end(a), end(b)]);
+      await Promise.all([clients.end(a), clients.end(b)]);
     });
 
     it.each(["lh", "sse", "mh", "io"] as const)("two v2 clients (accept / decline) through the %s upstream", async (kind) => {
@@ -347,7 +378,7 @@ describe("routing through the gateway", () => {
       const call = (client: ClientV2, q: string) => client.callTool({ name: `${kind}__elicit`, arguments: { question: q } });
       const [ra, rb] = concurrent ? await Promise.all([call(a, "a?"), call(b, "b?")]) : [await call(a, "a?"), await call(b, "b?")];
       expect([textOf(ra), textOf(rb)]).toEqual(["answer:yes-A", "declined"]);
-      await Promise.all([end(a), end(b)]);
+      await Promise.all([clients.end(a), clients.end(b)]);
     });
   });
 
@@ -405,7 +436,7 @@ describe("routing through the gateway", () => {
     );
     for (const label of received.keys()) expect(summary[label], label).toEqual({ enough: true, ownToken: true, increasing: true });
     console.info(`[measure] progress notifications received: ${[...received].map(([l, s]) => `${l}=${s.length}`).join(" ")}`);
-    await Promise.all(opened.map(end));
+    await Promise.all(opened.map((c) => clients.end(c)));
   });
 
   it("delivers progress to the right one of two concurrent v1 clients that both use token 1 on the same upstream", async () => {
@@ -421,7 +452,7 @@ describe("routing through the gateway", () => {
     expect(seenA.length).toBeGreaterThanOrEqual(4);
     expect(seenB.length).toBeGreaterThanOrEqual(5);
     expect(Math.max(...seenA)).toBeLessThanOrEqual(5);
-    await Promise.all([end(a), end(b)]);
+    await Promise.all([clients.end(a), clients.end(b)]);
   });
 
   it.each(["lh", "sse", "mh", "io"] as const)("a v1 client aborting slow through the %s upstream cancels it upstream", async (kind) => {
@@ -438,7 +469,7 @@ describe("routing through the gateway", () => {
     });
     await expect(call).rejects.toThrow(/user gave up/);
     await waitFor(async () => (await cancelled()) > before, 3000, `${KIND_LABEL[kind]} upstream to observe the cancellation`);
-    await end(client);
+    await clients.end(client);
   });
 
   it("leaves no client session and no input flow behind once every client is closed", async () => {
@@ -506,10 +537,22 @@ describe("hot reload under traffic", () => {
           else failures.push(`${text} -> ${got}`);
         } catch (error) {
           failures.push(String(error));
+          // A client that fails without I/O must not starve the event loop (and this test's timers).
+          await new Promise((resolve) => setImmediate(resolve));
         }
       }
     })();
+    // Stop the traffic even when an assertion below fails (afterAll then closes its client).
+    onTestFinished(async () => {
+      stop = true;
+      await loop;
+    });
     await waitFor(() => ok >= 5, 3000, "traffic to A");
+
+    // A reload that changes nothing keeps every upstream and tells no client to re-list.
+    await gw.reload(withA());
+    await v1.ping();
+    expect([v1Changed, v2Changed]).toEqual([0, 0]);
 
     await gw.reload(withAB());
     await waitFor(() => v1Changed >= 1 && v2Changed >= 1, 3000, "tools/list_changed on both clients");

@@ -168,7 +168,7 @@ describe("an upstream killed mid-call", () => {
     gw = await createGateway(
       {
         upstreams: {
-          io: { type: "stdio", ...stdioServerCommand({ name: "io" }), protocol: "legacy", restart: FAST_RESTART },
+          io: { type: "stdio", ...stdioServerCommand({ name: "io" }), restart: FAST_RESTART },
           other: { type: "streamable-http", url: other.url },
         },
       },
@@ -224,6 +224,8 @@ describe("an upstream killed mid-call", () => {
     const newPid = Number(textOf(await a.callTool({ name: "io__pid", arguments: {} })));
     expect(newPid).not.toBe(pid);
     expect(isAlive(pid)).toBe(false);
+    // The dead child was reaped and the version probe of the restart is gone: io's one child is all that is left.
+    expect(childrenOf(process.pid).map((p) => `${p.pid}:${p.state === "Z" ? "zombie" : "live"}`)).toEqual([`${newPid}:live`]);
     expect(textOf(await b.callTool({ name: "io__echo", arguments: { text: "back" } }))).toBe("back");
     expect(gw.health().upstreams.io!.restarts).toBeGreaterThanOrEqual(1);
     console.info(`[measure] ${how}: in-flight call failed after ${failedAfter} ms, upstream back after ${recoveredAfter} ms`);
@@ -387,6 +389,36 @@ describe("process hygiene", () => {
     expect(after.map((p) => p.pid).sort()).toEqual(before.map((p) => p.pid).sort());
     for (const child of during) expect(isAlive(child.pid)).toBe(false);
     console.info(`[measure] gateway.close() with 2 stdio upstreams: ${closing.ms} ms`);
+  });
+
+  it("a per-session stdio upstream ends each session's child with its session, and close() leaves none", async () => {
+    const before = childrenOf(process.pid);
+    const fresh = () => childrenOf(process.pid).filter((p) => p.state !== "Z" && !before.some((b) => b.pid === p.pid));
+    const gw = await createGateway(
+      { upstreams: { iso: { type: "stdio", ...stdioServerCommand({ name: "iso" }), isolation: "per-session" } } },
+      { log: quiet },
+    );
+    try {
+      const url = `${(await gw.listen({ port: 0 })).url}/mcp`;
+      const [a, b] = await Promise.all([connectClient(url), connectClient(url)]);
+      const pidA = Number(textOf(await a.callTool({ name: "iso__pid", arguments: {} })));
+      const pidB = Number(textOf(await b.callTool({ name: "iso__pid", arguments: {} })));
+      expect(pidA).not.toBe(pidB);
+      // One discovery connection plus one child per session.
+      expect(fresh()).toHaveLength(3);
+      await a.end();
+      await waitFor(() => !isAlive(pidA), 5000, "session A's child to exit after its session ended");
+      expect(isAlive(pidB)).toBe(true);
+      const closing = await timed(gw.close());
+      const after = childrenOf(process.pid);
+      expect(after.filter((p) => p.state === "Z")).toEqual([]);
+      expect(after.map((p) => p.pid).sort()).toEqual(before.map((p) => p.pid).sort());
+      expect(isAlive(pidB)).toBe(false);
+      await b.end();
+      console.info(`[measure] gateway.close() with a per-session stdio upstream and one live session: ${closing.ms} ms`);
+    } finally {
+      await gw.close();
+    }
   });
 
   const CLI = fileURLToPath(new URL("../../bin/gateway.mjs", import.meta.url));

@@ -1,1 +1,0 @@
-export default { test: { include: [".scratch-routing/*.test.ts"], pool: "forks" } };

@@ -46,6 +46,7 @@ function applyDefaults(input: GatewayConfig): ResolvedConfig {
       allowedOrigins: input.server?.allowedOrigins ?? [],
       maxBodySize: input.server?.maxBodySize ?? 4 * 1024 * 1024,
       pageSize: input.server?.pageSize ?? 500,
+      sessionIdleTimeout: input.server?.sessionIdleTimeout ?? 30 * 60 * 1000,
     },
     naming: { separator: input.naming?.separator ?? "__" },
     defaults: { timeout },

@@ -105,6 +105,7 @@ export const GatewayConfigSchema = strict({
       allowedOrigins: v.optional(v.array(nonEmptyString(), "expected an array of strings")),
       maxBodySize: v.optional(positiveInt()),
       pageSize: v.optional(positiveInt()),
+      sessionIdleTimeout: v.optional(positiveInt()),
     }),
   ),
   naming: v.optional(

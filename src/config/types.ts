@@ -73,6 +73,8 @@ export interface GatewayConfig {
     maxBodySize?: number;
     /** Items per page in list results. Default `500`. */
     pageSize?: number;
+    /** A 2025-era client session (streamable HTTP or SSE) with no request for this long is closed, in ms. Default 30 min. */
+    sessionIdleTimeout?: number;
   };
   naming?: {
     /** Joins prefix and name, e.g. `search__query`. Default `"__"`. */
@@ -144,6 +146,7 @@ export interface ResolvedConfig {
     readonly allowedOrigins: readonly string[];
     readonly maxBodySize: number;
     readonly pageSize: number;
+    readonly sessionIdleTimeout: number;
   };
   readonly naming: { readonly separator: string };
   readonly defaults: { readonly timeout: number };

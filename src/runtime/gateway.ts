@@ -63,6 +63,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const unsubscribers = new Map<string, () => void>();
   const registry = new Registry({ separator: config.naming.separator, log });
   const sessions = new SessionStore({
+    idleTimeoutMs: config.server.sessionIdleTimeout,
     onDelete: (id) => {
       for (const upstream of upstreams.values()) if (upstream instanceof PerSessionUpstream) void upstream.endSession(id);
     },

@@ -6,15 +6,27 @@ export interface ClientSession {
   info: SessionInfo;
   kind: "streamable-http" | "sse";
   server: Server;
+  /** Epoch ms of the last request routed to this session. */
+  lastSeen?: number;
 }
 
 /** Owns every stateful client session; `closeAll()` leaves the map empty. */
 export class SessionStore {
   readonly #sessions = new Map<string, ClientSession>();
   readonly #onDelete?: (id: string) => void;
+  readonly #sweeper?: NodeJS.Timeout;
 
-  constructor(options: { onDelete?: (id: string) => void } = {}) {
+  /**
+   * @param options.idleTimeoutMs streamable-HTTP sessions without a request for this long are closed (clients
+   * re-initialize on the 404 that follows). SSE sessions end when their stream does.
+   */
+  constructor(options: { onDelete?: (id: string) => void; idleTimeoutMs?: number } = {}) {
     this.#onDelete = options.onDelete;
+    const idle = options.idleTimeoutMs;
+    if (idle) {
+      this.#sweeper = setInterval(() => this.#expire(idle), Math.min(idle, 60_000));
+      this.#sweeper.unref();
+    }
   }
 
   has(id: string): boolean {
@@ -26,12 +38,16 @@ export class SessionStore {
   }
 
   add(session: ClientSession): void {
+    session.lastSeen = Date.now();
     this.#sessions.set(session.info.id, session);
   }
 
+  /** Look a session up for a request; counts as activity. */
   get(id: string, kind: ClientSession["kind"]): ClientSession | undefined {
     const session = this.#sessions.get(id);
-    return session?.kind === kind ? session : undefined;
+    if (session?.kind !== kind) return undefined;
+    session.lastSeen = Date.now();
+    return session;
   }
 
   delete(id: string): void {
@@ -50,7 +66,17 @@ export class SessionStore {
     return false;
   }
 
+  #expire(idleMs: number): void {
+    const cutoff = Date.now() - idleMs;
+    for (const session of this.#sessions.values()) {
+      if (session.kind !== "streamable-http" || (session.lastSeen ?? 0) > cutoff) continue;
+      this.delete(session.info.id);
+      void session.server.close().catch(() => {});
+    }
+  }
+
   async closeAll(): Promise<void> {
+    clearInterval(this.#sweeper);
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
     for (const session of sessions) this.#onDelete?.(session.info.id);

@@ -104,3 +104,32 @@ describe("notifications not tied to a request", () => {
     }
   });
 });
+
+describe("session lifetime", () => {
+  it("closes a 2025-era session that sent nothing for server.sessionIdleTimeout; the client then gets 404", async () => {
+    const idle = await createGateway({
+      log: { level: "silent" },
+      server: { sessionIdleTimeout: 200 },
+      upstreams: { up: { type: "streamable-http", url: upstream.url } },
+    });
+    const { url: base } = await idle.listen({ port: 0 });
+    const transport = new V1HttpTransport(new URL(`${base}/mcp`));
+    const client = new V1Client({ name: "idle", version: "1" });
+    try {
+      await client.connect(transport);
+      expect(idle.stats().sessions).toBe(1);
+      const deadline = Date.now() + 5000;
+      while (idle.stats().sessions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(idle.stats().sessions).toBe(0);
+      const response = await fetch(`${base}/mcp`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": transport.sessionId! },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+      });
+      expect(response.status).toBe(404);
+    } finally {
+      await client.close();
+      await idle.close();
+    }
+  });
+});

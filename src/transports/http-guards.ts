@@ -55,6 +55,12 @@ export async function readJsonBody(request: Request, limit: number): Promise<{ v
   const tooLarge = () => ({ response: rpcErrorResponse(413, JsonRpcCode.InvalidRequest, `Payload Too Large: limit is ${limit} bytes`) });
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (declared > limit) return tooLarge();
+  if (declared >= 0) {
+    // Bounded by Content-Length (the HTTP layer enforces it): read buffered, skipping the web-stream machinery.
+    const text = await request.text();
+    if (Buffer.byteLength(text) > limit) return tooLarge();
+    return parseJson(text);
+  }
   if (!request.body) return { response: rpcErrorResponse(400, JsonRpcCode.ParseError, "Parse error: empty body") };
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -69,8 +75,12 @@ export async function readJsonBody(request: Request, limit: number): Promise<{ v
     }
     chunks.push(value);
   }
+  return parseJson(Buffer.concat(chunks).toString("utf8"));
+}
+
+function parseJson(text: string): { value: unknown } | { response: Response } {
   try {
-    return { value: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
+    return { value: JSON.parse(text) };
   } catch {
     return { response: rpcErrorResponse(400, JsonRpcCode.ParseError, "Parse error: body is not valid JSON") };
   }

@@ -49,6 +49,8 @@ export class McpUpstream implements Upstream {
   #closed = false;
   #connecting?: Promise<void>;
   #inflightCount = 0;
+  /** Era learned on an earlier connect; later connects skip the probe. */
+  #knownEra?: "legacy" | "modern";
   #drained?: () => void;
 
   constructor(options: McpUpstreamOptions) {
@@ -136,19 +138,29 @@ export class McpUpstream implements Upstream {
 
   async #connect(): Promise<void> {
     if (this.#closed) return;
-    const client = this.#createClient();
+    const legacyHttp = this.#config.type === "streamable-http" && (this.#config.protocol === "legacy" || this.#knownEra === "legacy");
+    const client = this.#createClient(legacyHttp ? "legacy" : this.#knownEra);
     let transport: Transport;
     try {
-      transport = createClientTransport(this.#config, (line) => this.#log.info(line));
+      transport = createClientTransport(this.#config, (line) => this.#log.info(line), { legacyHttp });
       await client.connect(transport, { timeout: Math.min(this.#config.timeout, 30_000) });
     } catch (error) {
       await client.close().catch(() => {});
+      this.#knownEra = undefined;
       this.#scheduleReconnect(error);
       return;
     }
     if (this.#closed) {
       await client.close().catch(() => {});
       return;
+    }
+    const era = client.getProtocolEra?.() === "modern" ? "modern" : "legacy";
+    this.#knownEra = era;
+    if (era === "legacy" && this.#config.type === "streamable-http" && !legacyHttp) {
+      // The probe found a 2025-era server: end that session and reconnect once on the lean session transport.
+      await (transport as { terminateSession?: () => Promise<void> }).terminateSession?.().catch(() => {});
+      await client.close().catch(() => {});
+      return this.#connect();
     }
     this.#client = client;
     this.#attempt = 0;
@@ -157,7 +169,6 @@ export class McpUpstream implements Upstream {
       this.#client = undefined;
       this.#scheduleReconnect(new Error("connection closed"));
     };
-    const era = client.getProtocolEra?.() === "modern" ? "modern" : "legacy";
     this.#setStatus({
       state: "connected",
       era,
@@ -187,11 +198,11 @@ export class McpUpstream implements Upstream {
     }
   }
 
-  #createClient(): Client {
+  #createClient(era: "legacy" | "modern" | undefined): Client {
     const mode =
-      this.#config.type === "sse" || this.#config.protocol === "legacy"
+      this.#config.type === "sse" || this.#config.protocol === "legacy" || era === "legacy"
         ? ({ mode: "legacy" } as const)
-        : this.#config.protocol === "2026-07-28"
+        : this.#config.protocol === "2026-07-28" || era === "modern"
           ? ({ mode: { pin: "2026-07-28" } } as const)
           : ({ mode: "auto" } as const);
     const client = new Client(this.#clientInfo, {

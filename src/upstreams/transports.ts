@@ -2,12 +2,18 @@ import { setMaxListeners } from "node:events";
 import { SSEClientTransport, StreamableHTTPClientTransport, type FetchLike, type Transport } from "@modelcontextprotocol/client";
 import { StdioClientTransport, getDefaultEnvironment } from "@modelcontextprotocol/client/stdio";
 import type { ResolvedUpstream } from "../config/types.ts";
+import { HttpClientTransport } from "./http-client-transport.ts";
 
 /**
- * Build the SDK client transport for one upstream.
+ * Build the client transport for one upstream.
  * For stdio, the child's stderr is piped and handed to `onStderrLine` line by line (never forwarded to clients).
+ * A streamable-HTTP upstream known to speak the 2025-era session protocol gets the lean `node:http` transport.
  */
-export function createClientTransport(config: ResolvedUpstream, onStderrLine: (line: string) => void): Transport {
+export function createClientTransport(
+  config: ResolvedUpstream,
+  onStderrLine: (line: string) => void,
+  options: { legacyHttp?: boolean } = {},
+): Transport {
   switch (config.type) {
     case "stdio": {
       const transport = new StdioClientTransport({
@@ -21,6 +27,7 @@ export function createClientTransport(config: ResolvedUpstream, onStderrLine: (l
       return transport;
     }
     case "streamable-http":
+      if (options.legacyHttp) return new HttpClientTransport(new URL(config.url), { headers: config.headers });
       return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: fetchSharingSignal() });
     case "sse":
     default:

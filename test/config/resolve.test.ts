@@ -17,7 +17,7 @@ function issuesOf(input: unknown, env: Record<string, string | undefined> = {}):
 describe("resolveConfig defaults", () => {
   it("resolves an empty config to every default", () => {
     expect(resolveConfig({})).toEqual({
-      server: { host: "127.0.0.1", port: 4444, path: "/mcp", allowedOrigins: [], maxBodySize: 4 * 1024 * 1024, pageSize: 500 },
+      server: { host: "127.0.0.1", port: 4444, path: "/mcp", allowedOrigins: [], maxBodySize: 4 * 1024 * 1024, pageSize: 500, sessionIdleTimeout: 30 * 60 * 1000 },
       naming: { separator: "__" },
       defaults: { timeout: 30_000 },
       log: { level: "info" },
@@ -120,7 +120,7 @@ describe("resolveConfig validation", () => {
   it("rejects unknown keys and names the allowed ones", () => {
     expect(issuesOf({ sever: {} })).toEqual(["sever: unknown key (allowed: server, naming, defaults, log, upstreams)"]);
     expect(issuesOf({ server: { hots: "x" } })).toEqual([
-      "server.hots: unknown key (allowed: host, port, path, allowedOrigins, maxBodySize, pageSize)",
+      "server.hots: unknown key (allowed: host, port, path, allowedOrigins, maxBodySize, pageSize, sessionIdleTimeout)",
     ]);
     expect(issuesOf({ upstreams: { fs: { type: "stdio", command: "x", url: "http://x" } } })).toEqual([
       "upstreams.fs.url: unknown key (allowed: type, enabled, prefix, timeout, isolation, protocol, restart, command, args, env, cwd)",

@@ -1,0 +1,175 @@
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
+import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
+import { SseParser } from "../_utils/sse-parser.ts";
+
+export interface HttpClientTransportOptions {
+  headers?: Readonly<Record<string, string>>;
+  /** Delay before re-opening a dropped GET notification stream, in ms. */
+  reconnectDelayMs?: number;
+}
+
+/**
+ * Client side of the 2025-era streamable HTTP transport on `node:http` keep-alive sockets: one JSON parse per
+ * message, no web streams and no schema validation on the hot path. Used for upstreams that negotiated the
+ * session protocol; 2026-07-28 upstreams keep the SDK's transport.
+ */
+export class HttpClientTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  sessionId?: string;
+
+  readonly #url: URL;
+  readonly #headers: Readonly<Record<string, string>>;
+  readonly #agent: http.Agent;
+  readonly #request: typeof http.request;
+  readonly #reconnectDelayMs: number;
+  readonly #open = new Set<http.ClientRequest>();
+  #protocolVersion?: string;
+  #stream?: http.ClientRequest;
+  #closed = false;
+
+  constructor(url: URL, options: HttpClientTransportOptions = {}) {
+    this.#url = url;
+    this.#headers = options.headers ?? {};
+    this.#reconnectDelayMs = options.reconnectDelayMs ?? 1000;
+    const secure = url.protocol === "https:";
+    this.#agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 256 });
+    this.#request = secure ? https.request : http.request;
+  }
+
+  async start(): Promise<void> {}
+
+  setProtocolVersion(version: string): void {
+    this.#protocolVersion = version;
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.#closed) throw new Error("transport closed");
+    const body = JSON.stringify(message);
+    const response = await this.#exchange("POST", body, { "content-type": "application/json", accept: "application/json, text/event-stream" });
+    const sessionId = response.headers["mcp-session-id"];
+    if (typeof sessionId === "string") this.sessionId = sessionId;
+    const status = response.statusCode ?? 0;
+    if (status === 202) {
+      response.resume();
+      if ("method" in message && message.method === "notifications/initialized") this.#openStream();
+      return;
+    }
+    if (status === 404 && this.sessionId) {
+      response.resume();
+      // The upstream forgot our session: close so the supervisor reconnects with a fresh initialize.
+      void this.close();
+      throw new Error("upstream session expired (404)");
+    }
+    if (status < 200 || status >= 300) {
+      const text = await readText(response, 2048);
+      throw new Error(`upstream answered HTTP ${status}: ${text.slice(0, 200)}`);
+    }
+    const type = String(response.headers["content-type"] ?? "");
+    if (type.startsWith("text/event-stream")) {
+      this.#consume(response);
+      return;
+    }
+    const text = await readText(response, Number.POSITIVE_INFINITY);
+    if (!text) return;
+    const parsed = JSON.parse(text) as JSONRPCMessage | JSONRPCMessage[];
+    for (const item of Array.isArray(parsed) ? parsed : [parsed]) this.onmessage?.(item);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const request of this.#open) request.destroy();
+    this.#open.clear();
+    if (this.sessionId) {
+      // Best effort: tell the upstream the session is over, without waiting long.
+      await Promise.race([this.#exchange("DELETE", undefined, {}).then((r) => r.resume(), () => {}), delay(500)]);
+    }
+    this.#agent.destroy();
+    this.onclose?.();
+  }
+
+  /** One HTTP exchange; resolves with the response head (the body is the caller's to consume). */
+  #exchange(method: string, body: string | undefined, extra: Record<string, string>): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { ...this.#headers, ...extra };
+      if (this.sessionId) headers["mcp-session-id"] = this.sessionId;
+      if (this.#protocolVersion) headers["mcp-protocol-version"] = this.#protocolVersion;
+      if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
+      const request = this.#request(this.#url, { method, headers, agent: this.#agent });
+      this.#open.add(request);
+      request.once("close", () => this.#open.delete(request));
+      request.once("response", resolve);
+      request.once("error", reject);
+      request.end(body);
+    });
+  }
+
+  /** Read an SSE body and dispatch each message; runs in the async context of the request that opened it. */
+  #consume(response: IncomingMessage): void {
+    const parser = new SseParser((event) => {
+      if (event.event && event.event !== "message") return;
+      if (!event.data) return;
+      let message: JSONRPCMessage;
+      try {
+        message = JSON.parse(event.data) as JSONRPCMessage;
+      } catch {
+        this.onerror?.(new Error("upstream sent an SSE event that is not JSON"));
+        return;
+      }
+      this.onmessage?.(message);
+    });
+    response.setEncoding("utf8");
+    response.on("data", (chunk: string) => parser.push(chunk));
+    response.on("error", (error) => {
+      if (!this.#closed) this.onerror?.(error);
+    });
+  }
+
+  /** The standalone GET stream carries notifications not tied to a request; re-opened while the transport lives. */
+  #openStream(): void {
+    if (this.#closed || this.#stream) return;
+    const headers: Record<string, string> = { ...this.#headers, accept: "text/event-stream" };
+    if (this.sessionId) headers["mcp-session-id"] = this.sessionId;
+    if (this.#protocolVersion) headers["mcp-protocol-version"] = this.#protocolVersion;
+    const request = this.#request(this.#url, { method: "GET", headers, agent: this.#agent });
+    this.#stream = request;
+    this.#open.add(request);
+    const reopen = () => {
+      this.#open.delete(request);
+      if (this.#stream !== request) return;
+      this.#stream = undefined;
+      if (!this.#closed) setTimeout(() => this.#openStream(), this.#reconnectDelayMs).unref();
+    };
+    request.once("response", (response) => {
+      if (response.statusCode !== 200) {
+        // 405: the upstream offers no standalone stream; that is allowed.
+        response.resume();
+        this.#open.delete(request);
+        return;
+      }
+      this.#consume(response);
+      response.once("end", reopen);
+    });
+    request.once("error", reopen);
+    request.end();
+  }
+}
+
+function readText(response: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    response.setEncoding("utf8");
+    response.on("data", (chunk: string) => {
+      if (text.length < limit) text += chunk;
+    });
+    response.once("end", () => resolve(text));
+    response.once("error", reject);
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

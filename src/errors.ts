@@ -13,6 +13,8 @@ export const JsonRpcCode = {
   ResourceNotFound: -32002,
   /** A server→client request could not be attributed to exactly one client session. */
   Unattributable: -32010,
+  /** A plugin or policy blocked the request. */
+  Blocked: -32012,
 } as const;
 
 export type GatewayErrorCode =

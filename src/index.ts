@@ -8,6 +8,20 @@ export { createGateway } from "./runtime/gateway.ts";
 export type { Gateway, CreateGatewayOptions } from "./runtime/gateway.ts";
 export type { HealthReport, UpstreamHealth } from "./runtime/health.ts";
 
+// Plugins
+export { definePlugin } from "./plugins/types.ts";
+export type {
+  GatewayPlugin,
+  Hook,
+  HookContext,
+  HookName,
+  HookPayloads,
+  HookResult,
+  PluginConditions,
+  RequestHook,
+  SessionEvent,
+} from "./plugins/types.ts";
+
 // Upstreams
 export type { Upstream, UpstreamStatus, UpstreamState, UpstreamEvent, Caller } from "./upstreams/types.ts";
 

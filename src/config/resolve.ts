@@ -18,7 +18,11 @@ export interface ResolveConfigOptions {
  * @throws GatewayConfigError listing every issue as `dotted.path: message`.
  */
 export function resolveConfig(input: unknown, opts: ResolveConfigOptions = {}): ResolvedConfig {
-  const { value, issues } = interpolateEnv(input, opts.env ?? process.env);
+  // Plugins are code, not data: validated on their own and kept as the very objects the user passed.
+  const { plugins: rawPlugins, ...data } = (input && typeof input === "object" ? input : {}) as { plugins?: unknown };
+  const pluginIssues = checkPlugins(rawPlugins);
+  const { value, issues } = interpolateEnv(input && typeof input === "object" ? data : input, opts.env ?? process.env);
+  issues.push(...pluginIssues);
   const result = v.safeParse(GatewayConfigSchema, value);
   if (!result.success) {
     // A field with an unset variable would fail validation too; one issue is enough.
@@ -30,13 +34,36 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions = {}): 
   }
   if (!result.success || issues.length > 0) throw new GatewayConfigError(issues, opts.file);
 
-  const config = applyDefaults(result.output);
+  const config = applyDefaults(result.output as GatewayConfig);
   const semanticIssues = checkUpstreams(config);
   if (semanticIssues.length > 0) throw new GatewayConfigError(semanticIssues, opts.file);
-  return deepFreeze(config);
+  const plugins = Object.freeze([...((rawPlugins as ResolvedConfig["plugins"] | undefined) ?? [])]);
+  return Object.freeze({ ...deepFreeze(config), plugins });
 }
 
-function applyDefaults(input: GatewayConfig): ResolvedConfig {
+/** A plugin entry is an npm package name or an object with a `name` and, optionally, a `hooks` object. */
+function checkPlugins(plugins: unknown): ConfigIssue[] {
+  if (plugins === undefined) return [];
+  if (!Array.isArray(plugins)) return [{ path: "plugins", message: "expected an array of plugins" }];
+  const issues: ConfigIssue[] = [];
+  plugins.forEach((plugin: unknown, index) => {
+    const path = `plugins.${index}`;
+    if (typeof plugin === "string") {
+      if (!plugin) issues.push({ path, message: "expected a package name" });
+      return;
+    }
+    if (!plugin || typeof plugin !== "object") {
+      issues.push({ path, message: "expected a plugin object (definePlugin) or a package name" });
+      return;
+    }
+    const { name, hooks } = plugin as { name?: unknown; hooks?: unknown };
+    if (typeof name !== "string" || !name) issues.push({ path: `${path}.name`, message: "expected a non-empty string" });
+    if (hooks !== undefined && (typeof hooks !== "object" || hooks === null)) issues.push({ path: `${path}.hooks`, message: "expected an object of hook functions" });
+  });
+  return issues;
+}
+
+function applyDefaults(input: GatewayConfig): Omit<ResolvedConfig, "plugins"> {
   const timeout = input.defaults?.timeout ?? 30_000;
   return {
     server: {
@@ -84,7 +111,7 @@ function resolveUpstream(name: string, upstream: UpstreamConfig, timeout: number
 }
 
 /** Rules that span fields: prefixes must be unique and unambiguous, backoff bounds ordered. */
-function checkUpstreams(config: ResolvedConfig): ConfigIssue[] {
+function checkUpstreams(config: Pick<ResolvedConfig, "upstreams" | "naming">): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { separator } = config.naming;
   const owners = new Map<string, string>();

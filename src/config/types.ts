@@ -1,3 +1,5 @@
+import type { GatewayPlugin } from "../plugins/types.ts";
+
 /** Log verbosity, from quietest to loudest. */
 export type LogLevel = "silent" | "error" | "warn" | "info" | "debug";
 
@@ -90,6 +92,11 @@ export interface GatewayConfig {
   };
   /** Upstream servers by name; the name is used as the default prefix. */
   upstreams?: Record<string, UpstreamConfig>;
+  /**
+   * Plugins in run order (see `priority`): objects from `definePlugin()` / a plugin factory, or the name of an npm
+   * package whose default export is a plugin (or a function returning one).
+   */
+  plugins?: (GatewayPlugin | string)[];
 }
 
 /** {@link RestartPolicy} with every default applied. */
@@ -153,4 +160,5 @@ export interface ResolvedConfig {
   readonly log: { readonly level: LogLevel };
   /** In declaration order. */
   readonly upstreams: readonly ResolvedUpstream[];
+  readonly plugins: readonly (GatewayPlugin | string)[];
 }

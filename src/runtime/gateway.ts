@@ -20,6 +20,8 @@ import { Router, type RequestStatePayload } from "./router.ts";
 import { createSessionServer, type SessionInfo } from "./session-server.ts";
 import { SessionStore } from "./sessions.ts";
 import { fanOutCatalogChange, fanOutUpstreamNotification } from "./fan-out.ts";
+import { loadPlugins } from "../plugins/load.ts";
+import { PluginRunner } from "../plugins/runner.ts";
 
 const VERSION = "0.1.0";
 
@@ -62,9 +64,12 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const upstreamConfigs = new Map<string, ResolvedUpstream>();
   const unsubscribers = new Map<string, () => void>();
   const registry = new Registry({ separator: config.naming.separator, log });
+  let plugins = await PluginRunner.create(await loadPlugins(config.plugins), log);
   const sessions = new SessionStore({
     idleTimeoutMs: config.server.sessionIdleTimeout,
+    onAdd: (id) => plugins.session("session:start", { id, era: "legacy" }),
     onDelete: (id) => {
+      plugins.session("session:end", { id, era: "legacy" });
       for (const upstream of upstreams.values()) if (upstream instanceof PerSessionUpstream) void upstream.endSession(id);
     },
   });
@@ -76,6 +81,8 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     flows,
     pageSize: config.server.pageSize,
     isSubscribedElsewhere: (uri, sessionId) => sessions.isSubscribedElsewhere(uri, sessionId),
+    plugins: () => plugins,
+    log,
   });
   const serverDeps = { router, codec, serverInfo: { name: "mcp-gateway", version: VERSION }, log };
   const createServer = (info: SessionInfo) => createSessionServer(serverDeps, info);
@@ -125,8 +132,15 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const sse = createLegacySseHandlers({ sessions, createServer, messagesPath: "messages", maxBodySize: config.server.maxBodySize });
 
   const app = new H3();
-  const guard = (run: (request: Request) => Promise<Response>) => (event: { req: Request }) =>
-    checkOrigin(event.req, { allowedOrigins: config.server.allowedOrigins, host: config.server.host }) ?? run(event.req);
+  const guard = (run: (request: Request) => Promise<Response>) => async (event: { req: Request }) => {
+    const rejected = checkOrigin(event.req, { allowedOrigins: config.server.allowedOrigins, host: config.server.host });
+    if (rejected) return rejected;
+    if (plugins.has("request:before")) {
+      const answered = await plugins.request(event.req);
+      if (answered) return answered;
+    }
+    return run(event.req);
+  };
   app.all(config.server.path, guard(streamable));
   app.get("/sse", guard(sse.open));
   app.post("/messages", guard(sse.post));
@@ -167,7 +181,11 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
         started.push(fresh);
       }
       for (const [name, upstream] of upstreams) if (!nextUpstreams.has(name)) retired.push(upstream);
+      const nextPlugins = await PluginRunner.create(await loadPlugins(resolved.plugins), log);
       await Promise.all(started.map((u) => u.start()));
+      const previousPlugins = plugins;
+      plugins = nextPlugins;
+      void previousPlugins.close();
       config = { ...resolved, server: config.server };
       upstreams = nextUpstreams;
       syncRegistry();
@@ -206,6 +224,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
       registry.close();
       await Promise.allSettled([...upstreams.values()].map((u) => u.close()));
       upstreams.clear();
+      await plugins.close();
     },
   };
   return gateway;

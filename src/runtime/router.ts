@@ -2,6 +2,9 @@ import { GatewayError, JsonRpcCode } from "../errors.ts";
 import { resolveResourceUpstream, type Catalog } from "../registry/catalog.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { Upstream, UpstreamRequestOptions } from "../upstreams/types.ts";
+import type { PluginRunner } from "../plugins/runner.ts";
+import type { HookContext, HookName } from "../plugins/types.ts";
+import type { Logger } from "../_utils/logger.ts";
 import type { FlowState, InputFlows, ProgressSink } from "./input-flows.ts";
 import { paginate } from "./paginate.ts";
 
@@ -30,6 +33,9 @@ export interface CallContext {
   mintState(payload: RequestStatePayload): Promise<string>;
   /** Subscribe/unsubscribe bookkeeping for `resources/updated` delivery. */
   subscriptions?: Set<string>;
+  /** Virtual server the client is connected to. */
+  server?: string;
+  identity?: HookContext["identity"];
 }
 
 export interface RouterDeps {
@@ -39,6 +45,9 @@ export interface RouterDeps {
   pageSize: number;
   /** Tracks which sessions subscribed to which URIs so the last unsubscribe reaches the upstream. */
   isSubscribedElsewhere: (uri: string, sessionId: string) => boolean;
+  /** The current plugin pipeline (swapped on reload). */
+  plugins: () => PluginRunner;
+  log: Logger;
 }
 
 const LIST_KEYS = {
@@ -49,6 +58,37 @@ const LIST_KEYS = {
 } as const;
 
 export type ListMethod = keyof typeof LIST_KEYS;
+
+/** Every MCP method the gateway routes itself (the SDK answers initialize, server/discover, ping and listen). */
+export type RoutedMethod =
+  | ListMethod
+  | "tools/call"
+  | "prompts/get"
+  | "resources/read"
+  | "resources/subscribe"
+  | "resources/unsubscribe"
+  | "completion/complete"
+  | "logging/setLevel";
+
+type BeforeHook = "tools/call:before" | "prompts/get:before" | "resources/read:before" | "completion/complete:before";
+type AfterHook = Exclude<HookName, BeforeHook | "mcp:before" | "mcp:after">;
+
+const BEFORE: Partial<Record<RoutedMethod, BeforeHook>> = {
+  "tools/call": "tools/call:before",
+  "prompts/get": "prompts/get:before",
+  "resources/read": "resources/read:before",
+  "completion/complete": "completion/complete:before",
+};
+const AFTER: Partial<Record<RoutedMethod, AfterHook>> = {
+  "tools/call": "tools/call:after",
+  "prompts/get": "prompts/get:after",
+  "resources/read": "resources/read:after",
+  "completion/complete": "completion/complete:after",
+  "tools/list": "tools/list:after",
+  "prompts/list": "prompts/list:after",
+  "resources/list": "resources/list:after",
+  "resources/templates/list": "resources/templates/list:after",
+};
 
 /**
  * Pure dispatch by method: lists are answered from the catalog, everything else goes to exactly one
@@ -62,7 +102,74 @@ export class Router {
     this.#deps = deps;
   }
 
-  list(method: ListMethod, params: Params | undefined): Result {
+  /**
+   * The one entry for every routed method: plugin `before` hooks (generic, then specific), the route itself,
+   * then `after` hooks on the final result (not on an intermediate `input_required`). No plugins, no overhead.
+   */
+  async dispatch(method: RoutedMethod, params: Params, ctx: CallContext): Promise<Result> {
+    const plugins = this.#deps.plugins();
+    if (plugins.size === 0) return this.#route(method, params, ctx);
+    const hookCtx = this.#hookContext(method, params, ctx);
+    params = (await plugins.run("mcp:before", { params }, hookCtx)).params;
+    const before = BEFORE[method];
+    if (before) params = (await plugins.run(before, { params }, hookCtx)).params;
+    let result = await this.#route(method, params, ctx);
+    if (result.resultType === "input_required") return result;
+    const after = AFTER[method];
+    if (after) result = (await plugins.run(after, { result }, hookCtx)).result;
+    return (await plugins.run("mcp:after", { result }, hookCtx)).result;
+  }
+
+  #route(method: RoutedMethod, params: Params, ctx: CallContext): Promise<Result> {
+    switch (method) {
+      case "tools/call":
+        return this.#callTool(params, ctx);
+      case "prompts/get":
+        return this.#getPrompt(params, ctx);
+      case "resources/read":
+        return this.#readResource(params, ctx);
+      case "resources/subscribe":
+      case "resources/unsubscribe":
+        return this.#subscribe(method, params, ctx);
+      case "completion/complete":
+        return this.#complete(params, ctx);
+      case "logging/setLevel":
+        return this.#setLogLevel(params, ctx);
+      default:
+        return Promise.resolve(this.#list(method, params));
+    }
+  }
+
+  #hookContext(method: RoutedMethod, params: Params, ctx: CallContext): HookContext {
+    const catalog = this.#deps.registry.catalog;
+    let name: string | undefined;
+    let upstream: string | undefined;
+    if (method === "tools/call" || method === "prompts/get") {
+      name = String(params.name ?? "");
+      upstream = (method === "tools/call" ? catalog.tools : catalog.prompts).get(name)?.upstream;
+    } else if (method === "resources/read" || method === "resources/subscribe" || method === "resources/unsubscribe") {
+      name = String(params.uri ?? "");
+      upstream = resolveResourceUpstream(catalog, name);
+    } else if (method === "completion/complete") {
+      const ref = (params.ref ?? {}) as Params;
+      name = String(ref.name ?? ref.uri ?? "");
+      upstream = ref.type === "ref/prompt" ? catalog.prompts.get(name)?.upstream : resolveResourceUpstream(catalog, name);
+    }
+    return {
+      method,
+      name,
+      upstream,
+      server: ctx.server,
+      sessionId: ctx.sessionId,
+      identity: ctx.identity,
+      signal: ctx.signal,
+      log: this.#deps.log,
+      state: new Map(),
+      retry: ctx.requestState !== undefined,
+    };
+  }
+
+  #list(method: ListMethod, params: Params | undefined): Result {
     const catalog = this.#deps.registry.catalog;
     let lists = this.#lists.get(catalog);
     if (!lists) {
@@ -78,26 +185,26 @@ export class Router {
     return { [LIST_KEYS[method]]: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
-  callTool(params: Params, ctx: CallContext): Promise<Result> {
+  #callTool(params: Params, ctx: CallContext): Promise<Result> {
     const name = String(params.name ?? "");
     const entry = this.#deps.registry.catalog.tools.get(name);
     if (!entry) throw invalidParams(`Unknown tool: ${name}`);
     return this.#multiRound("tools/call", name, entry.upstream, { ...params, name: entry.original }, ctx);
   }
 
-  getPrompt(params: Params, ctx: CallContext): Promise<Result> {
+  #getPrompt(params: Params, ctx: CallContext): Promise<Result> {
     const name = String(params.name ?? "");
     const entry = this.#deps.registry.catalog.prompts.get(name);
     if (!entry) throw invalidParams(`Unknown prompt: ${name}`);
     return this.#multiRound("prompts/get", name, entry.upstream, { ...params, name: entry.original }, ctx);
   }
 
-  readResource(params: Params, ctx: CallContext): Promise<Result> {
+  #readResource(params: Params, ctx: CallContext): Promise<Result> {
     const uri = String(params.uri ?? "");
     return this.#multiRound("resources/read", uri, this.#resourceUpstream(uri), params, ctx);
   }
 
-  async subscribe(method: "resources/subscribe" | "resources/unsubscribe", params: Params, ctx: CallContext): Promise<Result> {
+  async #subscribe(method: "resources/subscribe" | "resources/unsubscribe", params: Params, ctx: CallContext): Promise<Result> {
     const uri = String(params.uri ?? "");
     const upstream = this.#resourceUpstream(uri);
     if (method === "resources/subscribe") {
@@ -109,7 +216,7 @@ export class Router {
     return this.#upstream(upstream).request({ method, params }, { signal: ctx.signal });
   }
 
-  async complete(params: Params, ctx: CallContext): Promise<Result> {
+  async #complete(params: Params, ctx: CallContext): Promise<Result> {
     const ref = (params.ref ?? {}) as Params;
     let upstream: string;
     let forwardedRef = ref;
@@ -127,7 +234,7 @@ export class Router {
   }
 
   /** Applies to every upstream that supports logging; one failing upstream does not fail the call. */
-  async setLogLevel(params: Params, ctx: CallContext): Promise<Result> {
+  async #setLogLevel(params: Params, ctx: CallContext): Promise<Result> {
     const targets = [...this.#deps.upstreams().values()].filter((u) => u.capabilities()?.logging);
     await Promise.allSettled(targets.map((u) => u.request({ method: "logging/setLevel", params }, { signal: ctx.signal })));
     return {};

@@ -8,7 +8,7 @@ import {
 import { GatewayError, JsonRpcCode } from "../errors.ts";
 import { describeError } from "../_utils/errors.ts";
 import type { Logger } from "../_utils/logger.ts";
-import type { CallContext, ListMethod, RequestStatePayload, Router } from "./router.ts";
+import type { CallContext, RequestStatePayload, RoutedMethod, Router } from "./router.ts";
 
 /** What the gateway offers every client; each method is answered even when no upstream supports it. */
 export const GATEWAY_CAPABILITIES: ServerCapabilities = {
@@ -34,7 +34,19 @@ export interface SessionServerDeps {
   log: Logger;
 }
 
-const LIST_METHODS: ListMethod[] = ["tools/list", "prompts/list", "resources/list", "resources/templates/list"];
+const ROUTED_METHODS: RoutedMethod[] = [
+  "tools/list",
+  "prompts/list",
+  "resources/list",
+  "resources/templates/list",
+  "tools/call",
+  "prompts/get",
+  "resources/read",
+  "resources/subscribe",
+  "resources/unsubscribe",
+  "completion/complete",
+  "logging/setLevel",
+];
 
 /**
  * A low-level SDK `Server` whose handlers all delegate to the era-independent router.
@@ -83,17 +95,12 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
     });
   };
 
-  for (const method of LIST_METHODS) handle(method, (params) => router.list(method, params));
-  handle("tools/call", (params, ctx) => router.callTool(params, context(params, ctx)));
-  handle("prompts/get", (params, ctx) => router.getPrompt(params, context(params, ctx)));
-  handle("resources/read", (params, ctx) => router.readResource(params, context(params, ctx)));
-  handle("resources/subscribe", (params, ctx) => router.subscribe("resources/subscribe", params, context(params, ctx)));
-  handle("resources/unsubscribe", (params, ctx) => router.subscribe("resources/unsubscribe", params, context(params, ctx)));
-  handle("completion/complete", (params, ctx) => router.complete(params, context(params, ctx)));
-  handle("logging/setLevel", (params, ctx) => {
-    session.logLevel = String(params.level ?? "");
-    return router.setLogLevel(params, context(params, ctx));
-  });
+  for (const method of ROUTED_METHODS) {
+    handle(method, (params, ctx) => {
+      if (method === "logging/setLevel") session.logLevel = String(params.level ?? "");
+      return router.dispatch(method, params, context(params, ctx));
+    });
+  }
   return server;
 }
 

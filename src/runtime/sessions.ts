@@ -14,14 +14,16 @@ export interface ClientSession {
 export class SessionStore {
   readonly #sessions = new Map<string, ClientSession>();
   readonly #onDelete?: (id: string) => void;
+  readonly #onAdd?: (id: string) => void;
   readonly #sweeper?: NodeJS.Timeout;
 
   /**
    * @param options.idleTimeoutMs streamable-HTTP sessions without a request for this long are closed (clients
    * re-initialize on the 404 that follows). SSE sessions end when their stream does.
    */
-  constructor(options: { onDelete?: (id: string) => void; idleTimeoutMs?: number } = {}) {
+  constructor(options: { onAdd?: (id: string) => void; onDelete?: (id: string) => void; idleTimeoutMs?: number } = {}) {
     this.#onDelete = options.onDelete;
+    this.#onAdd = options.onAdd;
     const idle = options.idleTimeoutMs;
     if (idle) {
       this.#sweeper = setInterval(() => this.#expire(idle), Math.min(idle, 60_000));
@@ -40,6 +42,7 @@ export class SessionStore {
   add(session: ClientSession): void {
     session.lastSeen = Date.now();
     this.#sessions.set(session.info.id, session);
+    this.#onAdd?.(session.info.id);
   }
 
   /** Look a session up for a request; counts as activity. */

@@ -23,6 +23,8 @@ export interface HookContext {
   readonly state: Map<string, unknown>;
   /** True on a retried round of a multi-round-trip call (the client answering `input_required`). */
   readonly retry: boolean;
+  /** Headers of the client's HTTP request, when it came over HTTP (e.g. `traceparent`). */
+  readonly headers?: Headers;
 }
 
 /** What a hook returns: nothing (pass), a replacement payload, or a block with a reason the client sees. */

@@ -35,6 +35,8 @@ export interface CallContext {
   subscriptions?: Set<string>;
   /** Virtual server the client is connected to. */
   server?: string;
+  /** Headers of the client's HTTP request. */
+  headers?: Headers;
   identity?: HookContext["identity"];
 }
 
@@ -166,6 +168,7 @@ export class Router {
       log: this.#deps.log,
       state: new Map(),
       retry: ctx.requestState !== undefined,
+      headers: ctx.headers,
     };
   }
 

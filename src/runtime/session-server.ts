@@ -76,6 +76,7 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
       inputResponses: ctx.mcpReq.inputResponses,
       mintState: (payload) => codec.mint(payload),
       subscriptions: session.subscriptions,
+      headers: ctx.http?.req?.headers,
     };
   };
 

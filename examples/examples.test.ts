@@ -1,15 +1,12 @@
-import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport as V1HttpTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { describe, expect, it } from "vitest";
+import { connectV1, firstText } from "../test/_helpers.ts";
 import { start as startExpress } from "./express/server.ts";
 import { start as startNode } from "./node-http/server.ts";
 
 async function echoThrough(endpoint: string): Promise<string> {
-  const client = new V1Client({ name: "example-test", version: "1" });
-  await client.connect(new V1HttpTransport(new URL(endpoint)));
+  const client = await connectV1(endpoint, "example-test");
   try {
-    const result = await client.callTool({ name: "everything__echo", arguments: { message: "from the example" } });
-    return (result.content as { text: string }[])[0]!.text;
+    return firstText(await client.callTool({ name: "everything__echo", arguments: { message: "from the example" } }));
   } finally {
     await client.close();
   }

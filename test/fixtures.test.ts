@@ -4,7 +4,6 @@
  * - SDK v1 Client over streamable HTTP / SSE / stdio against the legacy fixtures
  */
 import { spawn } from "node:child_process";
-import { connect as netConnect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Client as ClientV2,
@@ -21,8 +20,8 @@ import {
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
-  type CallToolResult,
 } from "@modelcontextprotocol/sdk/types.js";
+import { firstText, isAlive, portIsFree, waitFor } from "./_helpers.ts";
 import {
   bigText,
   startLegacyHttpServer,
@@ -36,36 +35,6 @@ import {
 } from "./fixtures/servers.ts";
 
 const BASE_TOOLS = ["echo", "add", "slow", "sample", "elicit", "fail", "throws", "big", "whoami"];
-
-/** Poll `predicate` every 10 ms until true; fail after `timeoutMs`. */
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 3000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function firstText(result: unknown): string {
-  const content = (result as CallToolResult).content;
-  const first = content[0];
-  if (first?.type !== "text") throw new Error(`expected text content, got ${JSON.stringify(content)}`);
-  return first.text;
-}
-
-/** Resolves true when nothing listens on the port any more. */
-function portIsFree(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: hostname, port: Number(port) });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
-  });
-}
 
 // ---------------------------------------------------------------------------
 // unit: bigText
@@ -509,18 +478,7 @@ describe("stdio-server.ts process behaviour", () => {
     });
     await expect(client.callTool({ name: "crash", arguments: {} })).rejects.toThrow();
     await closed;
-    await waitFor(
-      () => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      },
-      3000,
-      "crashed child to disappear",
-    );
+    await waitFor(() => !isAlive(pid), 3000, "crashed child to disappear");
   }, 20_000);
 
   it("exits with code 0 when stdin closes", async () => {

@@ -3,10 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport as V1HttpTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { connectV1, firstText, waitFor } from "../_helpers.ts";
 import { startLegacyHttpServer, type LegacyHttpServer } from "../fixtures/servers.ts";
 
 const bin = fileURLToPath(new URL("../../bin/gateway.mjs", import.meta.url));
@@ -50,14 +49,6 @@ function runCli(args: string[]): Promise<{ child: ChildProcess; url: string; out
   });
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const configText = (upstreams: Record<string, string>) =>
   `export default { log: { level: "info" }, upstreams: ${JSON.stringify(
     Object.fromEntries(Object.entries(upstreams).map(([name, url]) => [name, { type: "streamable-http", url }])),
@@ -88,8 +79,7 @@ describe("gateway CLI", () => {
     const file = join(dir, "gateway.config.mjs");
     writeFileSync(file, configText({ one: one.url }));
     const cli = await runCli(["dev", "--config", file, "--port", "0"]);
-    const client = new V1Client({ name: "dev", version: "1" });
-    await client.connect(new V1HttpTransport(new URL(`${cli.url}/mcp`)));
+    const client = await connectV1(`${cli.url}/mcp`, "dev");
     try {
       const names = async () => (await client.listTools()).tools.map((t) => t.name);
       expect(await names()).toContain("one__echo");
@@ -99,16 +89,16 @@ describe("gateway CLI", () => {
       });
 
       writeFileSync(file, configText({ one: one.url, two: two.url }));
-      await waitFor(async () => changed > 0 && (await names()).includes("two__echo"));
+      await waitFor(async () => changed > 0 && (await names()).includes("two__echo"), 10_000, "the added upstream's tools");
 
       writeFileSync(file, "export default { upstreams: { broken: ");
-      await waitFor(() => /keeping the last good config/i.test(cli.output()));
+      await waitFor(() => /keeping the last good config/i.test(cli.output()), 10_000, "the broken edit to be reported");
       expect(await names()).toContain("two__echo");
       const result = await client.callTool({ name: "two__whoami", arguments: {} });
-      expect((result.content as { text: string }[])[0]!.text).toBe("two");
+      expect(firstText(result)).toBe("two");
 
       writeFileSync(file, configText({ two: two.url }));
-      await waitFor(async () => !(await names()).includes("one__echo"));
+      await waitFor(async () => !(await names()).includes("one__echo"), 10_000, "the removed upstream's tools to go");
     } finally {
       await client.close();
     }

@@ -1,8 +1,8 @@
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1HttpTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, definePlugin, type Gateway, type GatewayConfig, type SessionEvent } from "../../src/index.ts";
+import { connectV1, connectV2, firstText } from "../_helpers.ts";
 import { startLegacyHttpServer, type LegacyHttpServer } from "../fixtures/servers.ts";
 
 let upstream: LegacyHttpServer;
@@ -20,20 +20,6 @@ async function withGateway(plugins: GatewayConfig["plugins"], run: (url: string,
   }
 }
 
-async function v1(url: string): Promise<V1Client> {
-  const client = new V1Client({ name: "p", version: "1" });
-  await client.connect(new V1HttpTransport(new URL(`${url}/mcp`)));
-  return client;
-}
-
-async function v2(url: string): Promise<Client> {
-  const client = new Client({ name: "p2", version: "1" }, { versionNegotiation: { mode: "auto" } });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
-  return client;
-}
-
-const text = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text;
-
 describe("plugin pipeline end to end", () => {
   it("lets a before hook rewrite arguments and an after hook rewrite the result, for both protocol eras", async () => {
     const shout = definePlugin({
@@ -41,13 +27,13 @@ describe("plugin pipeline end to end", () => {
       hooks: {
         "tools/call:before": ({ params }) => ({ payload: { params: { ...params, arguments: { text: String((params.arguments as { text: string }).text).toUpperCase() } } } }),
         "tools/call:after": ({ result }, ctx) => ({
-          payload: { result: { ...result, content: [{ type: "text", text: `${text(result)} via ${ctx.upstream}` }] } },
+          payload: { result: { ...result, content: [{ type: "text", text: `${firstText(result)} via ${ctx.upstream}` }] } },
         }),
       },
     });
     await withGateway([shout], async (url) => {
-      for (const client of [await v1(url), await v2(url)]) {
-        expect(text(await client.callTool({ name: "up__echo", arguments: { text: "hi" } }))).toBe("HI via up");
+      for (const client of [await connectV1(`${url}/mcp`, "p"), await connectV2(`${url}/mcp`, "p2")]) {
+        expect(firstText(await client.callTool({ name: "up__echo", arguments: { text: "hi" } }))).toBe("HI via up");
         await client.close();
       }
     });
@@ -68,12 +54,12 @@ describe("plugin pipeline end to end", () => {
       },
     });
     await withGateway([policy, hide], async (url) => {
-      const client = await v1(url);
+      const client = await connectV1(`${url}/mcp`, "p");
       const names = (await client.listTools()).tools.map((t) => t.name);
       expect(names).toContain("up__echo");
       expect(names).not.toContain("up__add");
       await expect(client.callTool({ name: "up__add", arguments: { a: 1, b: 2 } })).rejects.toMatchObject({ code: -32012, message: expect.stringContaining("add is disabled") });
-      expect(text(await client.callTool({ name: "up__echo", arguments: { text: "still fine" } }))).toBe("still fine");
+      expect(firstText(await client.callTool({ name: "up__echo", arguments: { text: "still fine" } }))).toBe("still fine");
       await client.close();
     });
   });
@@ -85,11 +71,11 @@ describe("plugin pipeline end to end", () => {
       hooks: { "tools/call:after": () => { throw new Error("plugin bug with secret=hunter2"); } },
     });
     await withGateway([broken], async (url) => {
-      const client = await v1(url);
+      const client = await connectV1(`${url}/mcp`, "p");
       const error = await client.callTool({ name: "up__whoami", arguments: {} }).catch((e: Error) => e);
       expect((error as Error).message).toMatch(/plugin "broken" failed/);
       expect((error as Error).message).not.toContain("hunter2");
-      expect(text(await client.callTool({ name: "up__echo", arguments: { text: "ok" } }))).toBe("ok");
+      expect(firstText(await client.callTool({ name: "up__echo", arguments: { text: "ok" } }))).toBe("ok");
       await client.close();
     });
   });
@@ -120,10 +106,10 @@ describe("plugin pipeline end to end", () => {
     const tag = (label: string) =>
       definePlugin({ name: "tag", hooks: { "tools/call:after": ({ result }) => ({ payload: { result: { ...result, content: [{ type: "text", text: label }] } } }) } });
     await withGateway([tag("first")], async (url, gw) => {
-      const client = await v1(url);
-      expect(text(await client.callTool({ name: "up__echo", arguments: { text: "x" } }))).toBe("first");
+      const client = await connectV1(`${url}/mcp`, "p");
+      expect(firstText(await client.callTool({ name: "up__echo", arguments: { text: "x" } }))).toBe("first");
       await gw.reload({ log: { level: "silent" }, plugins: [tag("second")], upstreams: { up: { type: "streamable-http", url: upstream.url } } });
-      expect(text(await client.callTool({ name: "up__echo", arguments: { text: "x" } }))).toBe("second");
+      expect(firstText(await client.callTool({ name: "up__echo", arguments: { text: "x" } }))).toBe("second");
       await client.close();
     });
   });

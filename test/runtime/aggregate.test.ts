@@ -1,9 +1,9 @@
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import type { Client } from "@modelcontextprotocol/client";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport as V1SseTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport as V1HttpTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../../src/index.ts";
+import { connectSse, connectV1, connectV2, firstText } from "../_helpers.ts";
 import {
   startLegacyHttpServer,
   startLegacySseServer,
@@ -23,22 +23,10 @@ let legacyUp: LegacyHttpServer;
 let sseUp: LegacySseServer;
 
 /** The three kinds of client the issue asks for: v2 (2026-07-28), v1 streamable HTTP (2025-11-25), v1 legacy SSE. */
-const clients: Record<"v2" | "v1" | "sse", () => Promise<{ client: Client | V1Client; close: () => Promise<void> }>> = {
-  v2: async () => {
-    const client = new Client({ name: "v2-client", version: "1" }, { versionNegotiation: { mode: "auto" } });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
-    return { client, close: () => client.close() };
-  },
-  v1: async () => {
-    const client = new V1Client({ name: "v1-client", version: "1" });
-    await client.connect(new V1HttpTransport(new URL(`${url}/mcp`)));
-    return { client, close: () => client.close() };
-  },
-  sse: async () => {
-    const client = new V1Client({ name: "sse-client", version: "1" });
-    await client.connect(new V1SseTransport(new URL(`${url}/sse`)));
-    return { client, close: () => client.close() };
-  },
+const clients: Record<"v2" | "v1" | "sse", () => Promise<Client | V1Client>> = {
+  v2: () => connectV2(`${url}/mcp`, "v2-client"),
+  v1: () => connectV1(`${url}/mcp`, "v1-client"),
+  sse: () => connectSse(`${url}/sse`, "sse-client"),
 };
 
 beforeAll(async () => {
@@ -77,7 +65,7 @@ describe("aggregation over four upstream kinds", () => {
   for (const kind of ["v2", "v1", "sse"] as const) {
     describe(`${kind} client`, () => {
       it("sees the namespaced tools, prompts and resource templates of every upstream", async () => {
-        const { client, close } = await clients[kind]();
+        const client = await clients[kind]();
         try {
           const tools = (await client.listTools()).tools.map((t) => t.name);
           for (const prefix of PREFIXES) {
@@ -93,12 +81,12 @@ describe("aggregation over four upstream kinds", () => {
           const resources = (await client.listResources()).resources.map((r) => r.uri);
           expect(resources).toContain("fixture://readme");
         } finally {
-          await close();
+          await client.close();
         }
       });
 
       it("routes tools/call to the upstream that owns the name", async () => {
-        const { client, close } = await clients[kind]();
+        const client = await clients[kind]();
         try {
           for (const [prefix, server] of [
             ["stdio", "stdio-up"],
@@ -107,27 +95,27 @@ describe("aggregation over four upstream kinds", () => {
             ["modern", "modern-up"],
           ]) {
             const result = await client.callTool({ name: `${prefix}__whoami`, arguments: {} });
-            expect((result.content as { text: string }[])[0]!.text).toBe(server);
+            expect(firstText(result)).toBe(server);
           }
         } finally {
-          await close();
+          await client.close();
         }
       });
 
       it("forwards structuredContent and outputSchema untouched", async () => {
-        const { client, close } = await clients[kind]();
+        const client = await clients[kind]();
         try {
           const tool = (await client.listTools()).tools.find((t) => t.name === "lhttp__echo");
           expect(tool?.outputSchema).toMatchObject({ type: "object", properties: { text: { type: "string" } } });
           const result = await client.callTool({ name: "lhttp__echo", arguments: { text: "héllo 漢" } });
           expect(result.structuredContent).toEqual({ text: "héllo 漢" });
         } finally {
-          await close();
+          await client.close();
         }
       });
 
       it("returns tool errors as results and upstream JSON-RPC errors as errors without stack traces", async () => {
-        const { client, close } = await clients[kind]();
+        const client = await clients[kind]();
         try {
           const failed = await client.callTool({ name: "lhttp__fail", arguments: {} });
           expect(failed.isError).toBe(true);
@@ -143,12 +131,12 @@ describe("aggregation over four upstream kinds", () => {
           );
           expect(String((unknown as Error).message ?? JSON.stringify(unknown))).toMatch(/Unknown tool: nope__nothing/);
         } finally {
-          await close();
+          await client.close();
         }
       });
 
       it("gets prompts and completions under their namespaced names", async () => {
-        const { client, close } = await clients[kind]();
+        const client = await clients[kind]();
         try {
           const prompt = await client.getPrompt({ name: "sse__greet", arguments: { name: "Ada" } });
           expect(JSON.stringify(prompt.messages)).toContain("Hello Ada");
@@ -158,12 +146,12 @@ describe("aggregation over four upstream kinds", () => {
           });
           expect(completion.completion.values).toEqual(["alice", "albert"]);
         } finally {
-          await close();
+          await client.close();
         }
       });
 
       it("reads listed resources and template resources from the upstream that serves them", async () => {
-        const { client, close } = await clients[kind]();
+        const client = await clients[kind]();
         try {
           const item = await client.readResource({ uri: "fixture://items/42" });
           expect((item.contents[0] as { text: string }).text).toBe("item 42");
@@ -172,7 +160,7 @@ describe("aggregation over four upstream kinds", () => {
           expect((readme.contents[0] as { text: string }).text).toBe("hello stdio-up");
           expect(gw.health().shadowed.length).toBe(3);
         } finally {
-          await close();
+          await client.close();
         }
       });
     });

@@ -3,9 +3,6 @@
  * app (the way Nitro mounts it), two gateways side by side in one process, and `gw.fetch` driven by hand.
  * Real SDK clients (v1 and v2) over real HTTP on 127.0.0.1, real upstream fixtures.
  */
-import { createServer, type Server as NodeServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { connect as netConnect } from "node:net";
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableHTTPClientTransportV2 } from "@modelcontextprotocol/client";
 import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
@@ -15,49 +12,12 @@ import { H3 } from "h3";
 import { serve } from "srvx";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../../src/index.ts";
+import { connectV1, connectV2, firstText, portIsFree } from "../_helpers.ts";
+import { listen } from "../fixtures/http.ts";
 import { startLegacyHttpServer, startModernHttpServer, type LegacyHttpServer, type ModernHttpServer } from "../fixtures/servers.ts";
 
 const BASE_TOOLS = ["echo", "add", "slow", "sample", "elicit", "fail", "throws", "big", "whoami"];
 const ACCEPT = "application/json, text/event-stream";
-
-function firstText(result: unknown): string {
-  const first = (result as { content?: { type: string; text?: string }[] }).content?.[0];
-  if (first?.type !== "text" || first.text === undefined) throw new Error(`expected text content, got ${JSON.stringify(result)}`);
-  return first.text;
-}
-
-/** Resolves true when nothing listens on the port any more. */
-function portIsFree(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: hostname, port: Number(port) });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
-  });
-}
-
-/** Listen a `node:http` server on 127.0.0.1:0; `close()` drops open connections (SSE included). */
-async function listenNode(server: NodeServer): Promise<{ url: string; close(): Promise<void> }> {
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 /** Connect a client, run `use`, always close the client. */
 async function withClient<C extends { close(): Promise<void> }>(client: C, connect: (c: C) => Promise<void>, use: (c: C) => Promise<void>) {
@@ -154,11 +114,11 @@ embeddingSuite(
       res.send("host app");
     });
     app.use("/mcp-gw", gw.handler);
-    const server = await listenNode(createServer(app));
+    const server = await listen(app);
     // The host app's own routes keep working next to the gateway.
-    expect(await (await fetch(`${server.url}/`)).text()).toBe("host app");
+    expect(await (await fetch(`${server.origin}/`)).text()).toBe("host app");
     return {
-      base: `${server.url}/mcp-gw`,
+      base: `${server.origin}/mcp-gw`,
       close: async () => {
         await gw.close();
         await server.close();
@@ -172,9 +132,9 @@ embeddingSuite(
   "node:http createServer(gw.handler)",
   async () => {
     const gw = await newGateway();
-    const server = await listenNode(createServer(gw.handler));
+    const server = await listen(gw.handler);
     return {
-      base: server.url,
+      base: server.origin,
       close: async () => {
         await gw.close();
         await server.close();
@@ -233,10 +193,8 @@ describe("two gateways in one process", () => {
   });
 
   it("shows each client only its own gateway's tools, and whoami reaches the right upstream", async () => {
-    const clientA = new ClientV1({ name: "a", version: "1" });
-    const clientB = new ClientV2({ name: "b", version: "1" }, { versionNegotiation: { mode: "auto" } });
-    await clientA.connect(new StreamableHTTPClientTransport(new URL(`${alphaServer.url}/mcp`)));
-    await clientB.connect(new StreamableHTTPClientTransportV2(new URL(`${betaServer.url}/mcp`)));
+    const clientA = await connectV1(`${alphaServer.url}/mcp`, "a");
+    const clientB = await connectV2(`${betaServer.url}/mcp`, "b");
     try {
       expect((await clientA.listTools()).tools.map((t) => t.name)).toEqual(BASE_TOOLS.map((n) => `alpha__${n}`));
       expect((await clientB.listTools()).tools.map((t) => t.name)).toEqual(BASE_TOOLS.map((n) => `beta__${n}`));
@@ -253,10 +211,8 @@ describe("two gateways in one process", () => {
   });
 
   it("keeps serving one gateway after the other is closed", async () => {
-    const clientA = new ClientV1({ name: "a", version: "1" });
-    const clientB = new ClientV1({ name: "b", version: "1" });
-    await clientA.connect(new StreamableHTTPClientTransport(new URL(`${alphaServer.url}/mcp`)));
-    await clientB.connect(new StreamableHTTPClientTransport(new URL(`${betaServer.url}/mcp`)));
+    const clientA = await connectV1(`${alphaServer.url}/mcp`, "a");
+    const clientB = await connectV1(`${betaServer.url}/mcp`, "b");
     try {
       await alpha.close();
       expect(await portIsFree(alphaServer.url)).toBe(true);

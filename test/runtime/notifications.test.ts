@@ -1,4 +1,3 @@
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1HttpTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
@@ -7,21 +6,12 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../../src/index.ts";
+import { connectV1, connectV2, nextEvent, waitFor } from "../_helpers.ts";
 import { startLegacyHttpServer, type LegacyHttpServer } from "../fixtures/servers.ts";
 
 let gw: Gateway;
 let url: string;
 let upstream: LegacyHttpServer;
-
-function nextEvent<T>(register: (resolve: (value: T) => void) => void, ms = 5000): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no event within " + ms + " ms")), ms);
-    register((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
-  });
-}
 
 beforeAll(async () => {
   upstream = await startLegacyHttpServer({ name: "notify" });
@@ -36,10 +26,8 @@ afterAll(async () => {
 
 describe("notifications not tied to a request", () => {
   it("delivers resources/updated only to the 2025-era sessions that subscribed to the URI", async () => {
-    const subscriber = new V1Client({ name: "sub", version: "1" });
-    const bystander = new V1Client({ name: "other", version: "1" });
-    await subscriber.connect(new V1HttpTransport(new URL(`${url}/mcp`)));
-    await bystander.connect(new V1HttpTransport(new URL(`${url}/mcp`)));
+    const subscriber = await connectV1(`${url}/mcp`, "sub");
+    const bystander = await connectV1(`${url}/mcp`, "other");
     let bystanderGot = 0;
     bystander.setNotificationHandler(ResourceUpdatedNotificationSchema, () => {
       bystanderGot++;
@@ -59,12 +47,10 @@ describe("notifications not tied to a request", () => {
   });
 
   it("delivers resources/updated to a 2026-07-28 client on its subscriptions/listen stream", async () => {
-    const client = new Client({ name: "listener", version: "1" }, { versionNegotiation: { mode: "auto" } });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
+    const client = await connectV2(`${url}/mcp`, "listener");
     try {
       // The gateway keeps the upstream subscription alive for a 2025-era subscriber; the modern client listens.
-      const keeper = new V1Client({ name: "keeper", version: "1" });
-      await keeper.connect(new V1HttpTransport(new URL(`${url}/mcp`)));
+      const keeper = await connectV1(`${url}/mcp`, "keeper");
       await keeper.subscribeResource({ uri: "fixture://items/1" });
       const sub = await client.listen({ resourceSubscriptions: ["fixture://items/1"] });
       const updated = nextEvent<string>((resolve) =>
@@ -80,8 +66,7 @@ describe("notifications not tied to a request", () => {
   });
 
   it("forwards upstream log messages to a session at or above the level it set", async () => {
-    const client = new V1Client({ name: "logs", version: "1" });
-    await client.connect(new V1HttpTransport(new URL(`${url}/mcp`)));
+    const client = await connectV1(`${url}/mcp`, "logs");
     try {
       await client.setLoggingLevel("debug");
       const logged = nextEvent<unknown>((resolve) =>
@@ -95,8 +80,7 @@ describe("notifications not tied to a request", () => {
   });
 
   it("answers ping itself", async () => {
-    const client = new V1Client({ name: "pinger", version: "1" });
-    await client.connect(new V1HttpTransport(new URL(`${url}/mcp`)));
+    const client = await connectV1(`${url}/mcp`, "pinger");
     try {
       await expect(client.ping()).resolves.toEqual({});
     } finally {
@@ -118,8 +102,7 @@ describe("session lifetime", () => {
     try {
       await client.connect(transport);
       expect(idle.stats().sessions).toBe(1);
-      const deadline = Date.now() + 5000;
-      while (idle.stats().sessions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await waitFor(() => idle.stats().sessions === 0, 5000, "the idle session to be closed");
       expect(idle.stats().sessions).toBe(0);
       const response = await fetch(`${base}/mcp`, {
         method: "POST",

@@ -12,11 +12,11 @@ import {
   ElicitRequestSchema,
   ProgressNotificationSchema,
   ToolListChangedNotificationSchema,
-  type CallToolResult,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { GatewayConfig } from "../../src/config/types.ts";
 import { createGateway, type Gateway } from "../../src/runtime/gateway.ts";
 import { createLogger } from "../../src/_utils/logger.ts";
+import { firstText, waitFor } from "../_helpers.ts";
 import {
   startLegacyHttpServer,
   startLegacySseServer,
@@ -30,22 +30,6 @@ import {
 // ---------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------
-
-/** Poll `predicate` every 10 ms until true; fail after `timeoutMs`. */
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-function textOf(result: unknown): string {
-  const first = (result as CallToolResult).content[0];
-  if (first?.type !== "text") throw new Error(`expected text content, got ${JSON.stringify(result)}`);
-  return first.text;
-}
 
 /** A one-shot latch: pass `signal` as a callback (e.g. `onprogress`), then `await done`. */
 function latch(): { done: Promise<void>; signal: () => void } {
@@ -145,7 +129,7 @@ class Clients {
 
 /** The stdio fixture keeps its counters in the child: read them through its `stats` tool. */
 async function stdioStats(client: ClientV1, tool: string): Promise<{ calls: number; cancelled: number }> {
-  return JSON.parse(textOf(await client.callTool({ name: tool, arguments: {} }))) as { calls: number; cancelled: number };
+  return JSON.parse(firstText(await client.callTool({ name: tool, arguments: {} }))) as { calls: number; cancelled: number };
 }
 
 const quiet = createLogger("silent");
@@ -215,7 +199,7 @@ describe("routing through the gateway", () => {
           Array.from({ length: CALLS }, async (_, i) => {
             const sent = `client-${c}-call-${i}-${Math.random().toString(36).slice(2)}`;
             const result = await client.callTool({ name: "lh__echo", arguments: { text: sent } });
-            const got = textOf(result);
+            const got = firstText(result);
             if (got !== sent || (result.structuredContent as { text?: string } | undefined)?.text !== sent) {
               misrouted.push(`${sent} -> ${got}`);
             }
@@ -240,16 +224,16 @@ describe("routing through the gateway", () => {
           a.callTool({ name: "lh__sample", arguments: { prompt: `a${round}` } }),
           b.callTool({ name: "lh__sample", arguments: { prompt: `b${round}` } }),
         ]);
-        expect([textOf(ra), textOf(rb)]).toEqual(["sampled:from-A", "sampled:from-B"]);
+        expect([firstText(ra), firstText(rb)]).toEqual(["sampled:from-A", "sampled:from-B"]);
       }
       await Promise.all([clients.end(a), clients.end(b)]);
     });
 
     it.each(["io", "sse"] as const)("v1 clients sampling one after another through the %s upstream each get their own answer", async (kind) => {
       const [a, b] = await Promise.all([clients.v1(url, { sampling: "from-A" }), clients.v1(url, { sampling: "from-B" })]);
-      expect(textOf(await a.callTool({ name: `${kind}__sample`, arguments: { prompt: "a" } }))).toBe("sampled:from-A");
-      expect(textOf(await b.callTool({ name: `${kind}__sample`, arguments: { prompt: "b" } }))).toBe("sampled:from-B");
-      expect(textOf(await a.callTool({ name: `${kind}__sample`, arguments: { prompt: "a" } }))).toBe("sampled:from-A");
+      expect(firstText(await a.callTool({ name: `${kind}__sample`, arguments: { prompt: "a" } }))).toBe("sampled:from-A");
+      expect(firstText(await b.callTool({ name: `${kind}__sample`, arguments: { prompt: "b" } }))).toBe("sampled:from-B");
+      expect(firstText(await a.callTool({ name: `${kind}__sample`, arguments: { prompt: "a" } }))).toBe("sampled:from-A");
       await Promise.all([clients.end(a), clients.end(b)]);
     });
 
@@ -261,9 +245,9 @@ describe("routing through the gateway", () => {
       // Two sessions have calls in flight on the one stdio pipe: the sampling request carries no session.
       const result = await a.callTool({ name: "io__sample", arguments: { prompt: "a" } });
       expect(result.isError).toBe(true);
-      expect(textOf(result)).toMatch(/cannot attribute sampling\/createMessage/);
-      expect(textOf(result)).not.toMatch(/from-B/);
-      expect(textOf(await slow)).toBe("done");
+      expect(firstText(result)).toMatch(/cannot attribute sampling\/createMessage/);
+      expect(firstText(result)).not.toMatch(/from-B/);
+      expect(firstText(await slow)).toBe("done");
       await Promise.all([clients.end(a), clients.end(b)]);
     });
 
@@ -279,7 +263,7 @@ describe("routing through the gateway", () => {
           [ra, "sampled:from-A", "from-B"],
           [rb, "sampled:from-B", "from-A"],
         ] as const) {
-          const text = textOf(result);
+          const text = firstText(result);
           expect(text).not.toContain(other);
           if (result.isError) expect(text).toMatch(/cannot attribute/);
           else expect(text).toBe(own);
@@ -295,8 +279,8 @@ describe("routing through the gateway", () => {
       async (kind) => {
         const [a, b] = await Promise.all([clients.v2(url, { sampling: "from-A" }), clients.v2(url, { sampling: "from-B" })]);
         expect(a.getNegotiatedProtocolVersion()).toBe("2026-07-28");
-        expect(textOf(await a.callTool({ name: `${kind}__sample`, arguments: { prompt: "a" } }))).toBe("sampled:from-A");
-        expect(textOf(await b.callTool({ name: `${kind}__sample`, arguments: { prompt: "b" } }))).toBe("sampled:from-B");
+        expect(firstText(await a.callTool({ name: `${kind}__sample`, arguments: { prompt: "a" } }))).toBe("sampled:from-A");
+        expect(firstText(await b.callTool({ name: `${kind}__sample`, arguments: { prompt: "b" } }))).toBe("sampled:from-B");
         await Promise.all([clients.end(a), clients.end(b)]);
       },
     );
@@ -308,7 +292,7 @@ describe("routing through the gateway", () => {
           a.callTool({ name: `${kind}__sample`, arguments: { prompt: "a" } }),
           b.callTool({ name: `${kind}__sample`, arguments: { prompt: "b" } }),
         ]);
-        expect([kind, textOf(ra), textOf(rb)]).toEqual([kind, "sampled:from-A", "sampled:from-B"]);
+        expect([kind, firstText(ra), firstText(rb)]).toEqual([kind, "sampled:from-A", "sampled:from-B"]);
       }
       await Promise.all([clients.end(a), clients.end(b)]);
     });
@@ -346,7 +330,7 @@ describe("routing through the gateway", () => {
         a.callTool({ name: "mh__sample", arguments: { prompt: "a" } }),
         b.callTool({ name: "mh__sample", arguments: { prompt: "b" } }),
       ]);
-      expect([textOf(ra), textOf(rb)]).toEqual(["sampled:from-A", "sampled:from-B"]);
+      expect([firstText(ra), firstText(rb)]).toEqual(["sampled:from-A", "sampled:from-B"]);
       await Promise.all([clients.end(a), clients.end(b)]);
     });
   });
@@ -361,14 +345,14 @@ describe("routing through the gateway", () => {
         a.callTool({ name: `${kind}__elicit`, arguments: { question: "a?" } }),
         b.callTool({ name: `${kind}__elicit`, arguments: { question: "b?" } }),
       ]);
-      expect([textOf(ra), textOf(rb)]).toEqual(["answer:yes-A", "declined"]);
+      expect([firstText(ra), firstText(rb)]).toEqual(["answer:yes-A", "declined"]);
       await Promise.all([clients.end(a), clients.end(b)]);
     });
 
     it.each(["io", "sse"] as const)("two v1 clients (accept / decline) one after another through the %s upstream", async (kind) => {
       const [a, b] = await Promise.all([clients.v1(url, { elicit: accept }), clients.v1(url, { elicit: decline })]);
-      expect(textOf(await a.callTool({ name: `${kind}__elicit`, arguments: { question: "a?" } }))).toBe("answer:yes-A");
-      expect(textOf(await b.callTool({ name: `${kind}__elicit`, arguments: { question: "b?" } }))).toBe("declined");
+      expect(firstText(await a.callTool({ name: `${kind}__elicit`, arguments: { question: "a?" } }))).toBe("answer:yes-A");
+      expect(firstText(await b.callTool({ name: `${kind}__elicit`, arguments: { question: "b?" } }))).toBe("declined");
       await Promise.all([clients.end(a), clients.end(b)]);
     });
 
@@ -377,7 +361,7 @@ describe("routing through the gateway", () => {
       const concurrent = kind === "lh" || kind === "mh";
       const call = (client: ClientV2, q: string) => client.callTool({ name: `${kind}__elicit`, arguments: { question: q } });
       const [ra, rb] = concurrent ? await Promise.all([call(a, "a?"), call(b, "b?")]) : [await call(a, "a?"), await call(b, "b?")];
-      expect([textOf(ra), textOf(rb)]).toEqual(["answer:yes-A", "declined"]);
+      expect([firstText(ra), firstText(rb)]).toEqual(["answer:yes-A", "declined"]);
       await Promise.all([clients.end(a), clients.end(b)]);
     });
   });
@@ -405,7 +389,7 @@ describe("routing through the gateway", () => {
                 arguments: { steps: 5, ms: 20 },
                 _meta: { progressToken: "tok" },
               });
-              expect(textOf(result)).toBe("done");
+              expect(firstText(result)).toBe("done");
             } else {
               const client = await clients.v2(url);
               opened.push(client);
@@ -417,7 +401,7 @@ describe("routing through the gateway", () => {
                 arguments: { steps: 5, ms: 20 },
                 _meta: { progressToken: "tok" },
               });
-              expect(textOf(result)).toBe("done");
+              expect(firstText(result)).toBe("done");
             }
           })(),
         );
@@ -448,7 +432,7 @@ describe("routing through the gateway", () => {
       a.callTool({ name: "io__slow", arguments: { steps: 5, ms: 20 } }, undefined, { onprogress: (p) => seenA.push(p.progress) }),
       b.callTool({ name: "io__slow", arguments: { steps: 6, ms: 20 } }, undefined, { onprogress: (p) => seenB.push(p.progress) }),
     ]);
-    expect([textOf(ra), textOf(rb)]).toEqual(["done", "done"]);
+    expect([firstText(ra), firstText(rb)]).toEqual(["done", "done"]);
     expect(seenA.length).toBeGreaterThanOrEqual(4);
     expect(seenB.length).toBeGreaterThanOrEqual(5);
     expect(Math.max(...seenA)).toBeLessThanOrEqual(5);
@@ -532,7 +516,7 @@ describe("hot reload under traffic", () => {
       for (let i = 0; !stop; i++) {
         try {
           const text = `loop-${i}`;
-          const got = textOf(await caller.callTool({ name: "a__echo", arguments: { text } }));
+          const got = firstText(await caller.callTool({ name: "a__echo", arguments: { text } }));
           if (got === text) ok++;
           else failures.push(`${text} -> ${got}`);
         } catch (error) {
@@ -558,7 +542,7 @@ describe("hot reload under traffic", () => {
     await waitFor(() => v1Changed >= 1 && v2Changed >= 1, 3000, "tools/list_changed on both clients");
     expect(await names()).toEqual(expect.arrayContaining(["a__echo", "b__echo", "b__slow"]));
     expect((await v2.listTools()).tools.map((t) => t.name)).toContain("b__echo");
-    expect(textOf(await v1.callTool({ name: "b__whoami", arguments: {} }))).toBe("B");
+    expect(firstText(await v1.callTool({ name: "b__whoami", arguments: {} }))).toBe("B");
 
     // Remove B while one of its calls runs: the call finishes, then B's tools are gone.
     const running = latch();
@@ -567,7 +551,7 @@ describe("hot reload under traffic", () => {
     const [changedV1, changedV2] = [v1Changed, v2Changed];
     const reloadStarted = Date.now();
     const reload = gw.reload(withA());
-    expect(textOf(await slow)).toBe("done");
+    expect(firstText(await slow)).toBe("done");
     await reload;
     const reloadMs = Date.now() - reloadStarted;
     await waitFor(() => v1Changed > changedV1 && v2Changed > changedV2, 3000, "tools/list_changed after removing B");

@@ -5,10 +5,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../../src/index.ts";
+import { connectV1, waitFor, within } from "../_helpers.ts";
 import { startLegacyHttpServer, startModernHttpServer, type LegacyHttpServer, type ModernHttpServer } from "../fixtures/servers.ts";
 
 const MAX_BODY = 2048;
@@ -25,25 +25,6 @@ interface RpcBody {
   id?: unknown;
   result?: Record<string, unknown>;
   error?: { code: number; message: string; data?: unknown };
-}
-
-/** Rejects when `promise` has not settled within `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Poll `predicate` every 10 ms until true; fail after `timeoutMs`. */
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** The JSON-RPC message of a response, whether it came as JSON or as the single `data:` of an SSE reply. */
@@ -485,8 +466,7 @@ describe("through a v1 SDK client while one upstream is down", () => {
   let client: ClientV1;
 
   beforeAll(async () => {
-    client = new ClientV1({ name: "http-edge-v1", version: "1.0.0" });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${listening.url}/mcp`)));
+    client = await connectV1(`${listening.url}/mcp`, "http-edge-v1");
   });
 
   afterAll(async () => {

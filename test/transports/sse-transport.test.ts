@@ -5,15 +5,7 @@ import { serve } from "srvx";
 import type { Server as HttpServer } from "srvx";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SseServerTransport } from "../../src/transports/sse-transport.ts";
-
-/** Rejects when `promise` has not settled within `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+import { firstText, within } from "../_helpers.ts";
 
 function createMcpServer(transport: SseServerTransport): Server {
   const server = new Server({ name: "sse-test", version: "1.0.0" }, { capabilities: { tools: {} } });
@@ -95,9 +87,7 @@ async function connectClient(base: string): Promise<{ client: Client; transport:
 }
 
 async function callText(client: Client, name: string, args: Record<string, unknown> = {}): Promise<string> {
-  const result = await client.callTool({ name, arguments: args });
-  const [first] = result.content as Array<{ type: string; text: string }>;
-  return first!.text;
+  return firstText(await client.callTool({ name, arguments: args }));
 }
 
 /** Reads a raw `text/event-stream` body with fetch. */

@@ -4,40 +4,24 @@
  * Real upstreams (child processes, HTTP servers on 127.0.0.1:0), real SDK v1 clients over real HTTP.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { GatewayConfig } from "../../src/config/types.ts";
 import { createGateway, type Gateway } from "../../src/runtime/gateway.ts";
 import { createLogger } from "../../src/_utils/logger.ts";
+import { connectV1, endSession, firstText, isAlive, waitFor } from "../_helpers.ts";
 import { startLegacyHttpServer, stdioServerCommand, type LegacyHttpServer } from "../fixtures/servers.ts";
 
 // ---------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------
-
-/** Poll `predicate` every 10 ms until true; fail after `timeoutMs`. */
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-function textOf(result: unknown): string {
-  const first = (result as CallToolResult).content[0];
-  if (first?.type !== "text") throw new Error(`expected text content, got ${JSON.stringify(result)}`);
-  return first.text;
-}
 
 /** How long `promise` takes to settle, and how. */
 async function timed<T>(promise: Promise<T>): Promise<{ ms: number; value?: T; error?: unknown }> {
@@ -94,10 +78,6 @@ function descendantsOf(pid: number): ProcEntry[] {
   return found;
 }
 
-function isAlive(pid: number): boolean {
-  return existsSync(`/proc/${pid}`);
-}
-
 /** A free port on 127.0.0.1: bound, then released, so nothing listens on it. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -136,19 +116,6 @@ async function forward(port: number, target: URL): Promise<{ close(): Promise<vo
   };
 }
 
-/** SDK v1 client over streamable HTTP; `end()` terminates its session and closes it. */
-async function connectClient(url: string): Promise<Client & { end(): Promise<void> }> {
-  const client = new Client({ name: "resilience-test", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(url));
-  await client.connect(transport);
-  return Object.assign(client, {
-    async end() {
-      await transport.terminateSession().catch(() => {});
-      await client.close().catch(() => {});
-    },
-  });
-}
-
 const quiet = createLogger("silent");
 /** Restart fast in tests; the default backoff starts at 250 ms. */
 const FAST_RESTART = { initialDelayMs: 20, maxDelayMs: 200 };
@@ -161,7 +128,7 @@ describe("an upstream killed mid-call", () => {
   let other: LegacyHttpServer;
   let gw: Gateway;
   let url: string;
-  const open: { end(): Promise<void> }[] = [];
+  const open: Client[] = [];
 
   beforeAll(async () => {
     other = await startLegacyHttpServer({ name: "other" });
@@ -178,7 +145,7 @@ describe("an upstream killed mid-call", () => {
   });
 
   afterAll(async () => {
-    await Promise.all(open.map((c) => c.end()));
+    await Promise.all(open.map(endSession));
     await gw?.close();
     await other?.close();
   });
@@ -187,10 +154,10 @@ describe("an upstream killed mid-call", () => {
     ["another client calls the `crash` tool", "crash"],
     ["the child gets SIGKILL", "sigkill"],
   ] as const)("fails the in-flight call within 5 s when %s, keeps other upstreams answering and restarts it", async (_, how) => {
-    const [a, b] = await Promise.all([connectClient(url), connectClient(url)]);
+    const [a, b] = await Promise.all([connectV1(url, "resilience-test"), connectV1(url, "resilience-test")]);
     open.push(a, b);
     const restartsBefore = gw.health().upstreams.io!.restarts;
-    const pid = Number(textOf(await a.callTool({ name: "io__pid", arguments: {} })));
+    const pid = Number(firstText(await a.callTool({ name: "io__pid", arguments: {} })));
     expect(isAlive(pid)).toBe(true);
 
     let running!: () => void;
@@ -210,7 +177,7 @@ describe("an upstream killed mid-call", () => {
     expect(failedAfter).toBeLessThan(5000);
 
     // Failure is local: the other upstream answers while io restarts.
-    expect(textOf(await b.callTool({ name: "other__echo", arguments: { text: "still here" } }))).toBe("still here");
+    expect(firstText(await b.callTool({ name: "other__echo", arguments: { text: "still here" } }))).toBe("still here");
 
     await waitFor(
       () => {
@@ -221,12 +188,12 @@ describe("an upstream killed mid-call", () => {
       "io to be restarted and listed again",
     );
     const recoveredAfter = Date.now() - killedAt;
-    const newPid = Number(textOf(await a.callTool({ name: "io__pid", arguments: {} })));
+    const newPid = Number(firstText(await a.callTool({ name: "io__pid", arguments: {} })));
     expect(newPid).not.toBe(pid);
     expect(isAlive(pid)).toBe(false);
     // The dead child was reaped and the version probe of the restart is gone: io's one child is all that is left.
     expect(childrenOf(process.pid).map((p) => `${p.pid}:${p.state === "Z" ? "zombie" : "live"}`)).toEqual([`${newPid}:live`]);
-    expect(textOf(await b.callTool({ name: "io__echo", arguments: { text: "back" } }))).toBe("back");
+    expect(firstText(await b.callTool({ name: "io__echo", arguments: { text: "back" } }))).toBe("back");
     expect(gw.health().upstreams.io!.restarts).toBeGreaterThanOrEqual(1);
     console.info(`[measure] ${how}: in-flight call failed after ${failedAfter} ms, upstream back after ${recoveredAfter} ms`);
   });
@@ -243,7 +210,7 @@ describe("an upstream that is down at start", () => {
   let base: string;
   let downPort: number;
   let forwarder: { close(): Promise<void> } | null = null;
-  const open: { end(): Promise<void> }[] = [];
+  const open: Client[] = [];
 
   beforeAll(async () => {
     [up, late] = await Promise.all([startLegacyHttpServer({ name: "up" }), startLegacyHttpServer({ name: "late" })]);
@@ -262,7 +229,7 @@ describe("an upstream that is down at start", () => {
   });
 
   afterAll(async () => {
-    await Promise.all(open.map((c) => c.end()));
+    await Promise.all(open.map(endSession));
     await gw?.close();
     await forwarder?.close();
     await Promise.all([up?.close(), late?.close()]);
@@ -278,7 +245,7 @@ describe("an upstream that is down at start", () => {
     expect(health.upstreams.gone).toMatchObject({ state: "failed", tools: 0 });
     expect(health.upstreams.up).toMatchObject({ state: "connected" });
 
-    const client = await connectClient(`${base}/mcp`);
+    const client = await connectV1(`${base}/mcp`, "resilience-test");
     open.push(client);
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).toContain("up__echo");
@@ -287,7 +254,7 @@ describe("an upstream that is down at start", () => {
     const call = await timed(client.callTool({ name: "down__echo", arguments: { text: "x" } }));
     expect(call.error).toBeInstanceOf(McpError);
     expect(call.ms).toBeLessThan(1000);
-    expect(textOf(await client.callTool({ name: "up__echo", arguments: { text: "fine" } }))).toBe("fine");
+    expect(firstText(await client.callTool({ name: "up__echo", arguments: { text: "fine" } }))).toBe("fine");
   });
 
   it("picks the upstream up once a server appears on its port", async (ctx) => {
@@ -295,10 +262,10 @@ describe("an upstream that is down at start", () => {
     // Another process may have taken the released port; then this half cannot be tested reliably.
     if (!forwarder) ctx.skip();
     await waitFor(() => gw.health().upstreams.down?.state === "connected" && gw.health().upstreams.down!.tools > 0, 5000, "down to connect");
-    const client = await connectClient(`${base}/mcp`);
+    const client = await connectV1(`${base}/mcp`, "resilience-test");
     open.push(client);
     expect((await client.listTools()).tools.map((t) => t.name)).toContain("down__echo");
-    expect(textOf(await client.callTool({ name: "down__whoami", arguments: {} }))).toBe("late");
+    expect(firstText(await client.callTool({ name: "down__whoami", arguments: {} }))).toBe("late");
     expect(gw.health().upstreams.gone!.state).toBe("failed");
   });
 });
@@ -310,16 +277,16 @@ describe("an upstream that is down at start", () => {
 describe("per-call timeout", () => {
   let upstream: LegacyHttpServer;
   let gw: Gateway;
-  let client: Client & { end(): Promise<void> };
+  let client: Client;
 
   beforeAll(async () => {
     upstream = await startLegacyHttpServer({ name: "slowpoke" });
     gw = await createGateway({ upstreams: { s: { type: "streamable-http", url: upstream.url, timeout: 500 } } }, { log: quiet });
-    client = await connectClient(`${(await gw.listen({ port: 0 })).url}/mcp`);
+    client = await connectV1(`${(await gw.listen({ port: 0 })).url}/mcp`, "resilience-test");
   });
 
   afterAll(async () => {
-    await client?.end();
+    if (client) await endSession(client);
     await gw?.close();
     await upstream?.close();
   });
@@ -333,7 +300,7 @@ describe("per-call timeout", () => {
     expect(call.ms).toBeLessThan(1500);
     await waitFor(() => upstream.cancelled > cancelledBefore, 2000, "the upstream to observe the cancellation");
     // The upstream connection is still usable afterwards.
-    expect(textOf(await client.callTool({ name: "s__echo", arguments: { text: "ok" } }))).toBe("ok");
+    expect(firstText(await client.callTool({ name: "s__echo", arguments: { text: "ok" } }))).toBe("ok");
     expect(gw.health().upstreams.s!.state).toBe("connected");
     console.info(`[measure] timeout 500 ms: client got the error after ${call.ms} ms`);
   });
@@ -400,13 +367,13 @@ describe("process hygiene", () => {
     );
     try {
       const url = `${(await gw.listen({ port: 0 })).url}/mcp`;
-      const [a, b] = await Promise.all([connectClient(url), connectClient(url)]);
-      const pidA = Number(textOf(await a.callTool({ name: "iso__pid", arguments: {} })));
-      const pidB = Number(textOf(await b.callTool({ name: "iso__pid", arguments: {} })));
+      const [a, b] = await Promise.all([connectV1(url, "resilience-test"), connectV1(url, "resilience-test")]);
+      const pidA = Number(firstText(await a.callTool({ name: "iso__pid", arguments: {} })));
+      const pidB = Number(firstText(await b.callTool({ name: "iso__pid", arguments: {} })));
       expect(pidA).not.toBe(pidB);
       // One discovery connection plus one child per session.
       expect(fresh()).toHaveLength(3);
-      await a.end();
+      await endSession(a);
       await waitFor(() => !isAlive(pidA), 5000, "session A's child to exit after its session ended");
       expect(isAlive(pidB)).toBe(true);
       const closing = await timed(gw.close());
@@ -414,7 +381,7 @@ describe("process hygiene", () => {
       expect(after.filter((p) => p.state === "Z")).toEqual([]);
       expect(after.map((p) => p.pid).sort()).toEqual(before.map((p) => p.pid).sort());
       expect(isAlive(pidB)).toBe(false);
-      await b.end();
+      await endSession(b);
       console.info(`[measure] gateway.close() with a per-session stdio upstream and one live session: ${closing.ms} ms`);
     } finally {
       await gw.close();

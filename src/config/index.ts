@@ -11,8 +11,11 @@ export {
 export { resolveConfig, type ResolveConfigOptions } from "./resolve.ts";
 export { GatewayConfigSchema } from "./schema.ts";
 export type {
+  A2aSkillMode,
+  A2aUpstreamConfig,
   GatewayConfig,
   LogLevel,
+  ResolvedA2aUpstream,
   ResolvedConfig,
   ResolvedRestartPolicy,
   ResolvedSseUpstream,

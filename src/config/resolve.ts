@@ -90,22 +90,25 @@ function resolveUpstream(name: string, upstream: UpstreamConfig, timeout: number
     enabled: upstream.enabled ?? true,
     prefix: upstream.prefix ?? name,
     timeout: upstream.timeout ?? timeout,
-    isolation: upstream.isolation ?? "shared",
-    protocol: upstream.protocol ?? "auto",
     restart: {
       initialDelayMs: upstream.restart?.initialDelayMs ?? 250,
       maxDelayMs: upstream.restart?.maxDelayMs ?? 30_000,
       maxRetries: upstream.restart?.maxRetries ?? Number.POSITIVE_INFINITY,
     },
   } as const;
+  if (upstream.type === "a2a") {
+    const { url, headers = {}, skills = "per-skill" } = upstream;
+    return { type: "a2a", ...common, isolation: "shared", protocol: "auto", url, headers, skills };
+  }
+  const mcp = { ...common, isolation: upstream.isolation ?? "shared", protocol: upstream.protocol ?? "auto" } as const;
   switch (upstream.type) {
     case "stdio": {
       const { command, args = [], env = {}, cwd } = upstream;
-      return { type: "stdio", ...common, command, args, env, ...(cwd === undefined ? {} : { cwd }) };
+      return { type: "stdio", ...mcp, command, args, env, ...(cwd === undefined ? {} : { cwd }) };
     }
     case "streamable-http":
     case "sse": {
-      return { type: upstream.type, ...common, url: upstream.url, headers: upstream.headers ?? {} };
+      return { type: upstream.type, ...mcp, url: upstream.url, headers: upstream.headers ?? {} };
     }
   }
 }

@@ -64,16 +64,23 @@ const restart = strict({
   ),
 });
 
-const common = {
+const base = {
   enabled: v.optional(v.boolean("expected true or false")),
   prefix: v.optional(v.union([v.literal(false), name()], `${NAME_MESSAGE}, or false`)),
   timeout: v.optional(positiveInt()),
+};
+
+const common = {
+  ...base,
   isolation: v.optional(v.picklist(["shared", "per-session"], 'expected "shared" or "per-session"')),
   protocol: v.optional(
     v.picklist(["auto", "legacy", "2026-07-28"], 'expected "auto", "legacy" or "2026-07-28"'),
   ),
   restart: v.optional(restart),
 };
+
+/** A2A agents: no `isolation` (stateless HTTP) and no `protocol` (not MCP). */
+const agentCommon = { ...base, restart: v.optional(restart) };
 
 const upstream = v.variant(
   "type",
@@ -88,11 +95,18 @@ const upstream = v.variant(
     }),
     strict({ type: v.literal("streamable-http"), ...common, url: httpUrl(), headers: v.optional(headers()) }),
     strict({ type: v.literal("sse"), ...common, url: httpUrl(), headers: v.optional(headers()) }),
+    strict({
+      type: v.literal("a2a"),
+      ...agentCommon,
+      url: httpUrl(),
+      headers: v.optional(headers()),
+      skills: v.optional(v.picklist(["per-skill", "single"], 'expected "per-skill" or "single"')),
+    }),
   ],
   (issue) =>
     issue.expected === "Object"
       ? "expected an object"
-      : 'expected "stdio", "streamable-http" or "sse"',
+      : 'expected "stdio", "streamable-http", "sse" or "a2a"',
 );
 
 /** Valibot schema of {@link GatewayConfig}: validates user input, applies no defaults. */

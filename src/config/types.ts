@@ -57,8 +57,25 @@ export interface SseUpstreamConfig extends UpstreamCommonConfig {
   headers?: Record<string, string>;
 }
 
-/** One upstream MCP server, discriminated on `type`. */
-export type UpstreamConfig = StdioUpstreamConfig | StreamableHttpUpstreamConfig | SseUpstreamConfig;
+/** How an A2A agent appears as tools: one per skill on its card, or one for the whole agent. */
+export type A2aSkillMode = "per-skill" | "single";
+
+/**
+ * An A2A agent, found by its agent card, whose skills are offered as MCP tools.
+ * `isolation` and `protocol` do not apply (A2A is stateless HTTP; tasks carry their own ids).
+ */
+export interface A2aUpstreamConfig extends Omit<UpstreamCommonConfig, "isolation" | "protocol"> {
+  type: "a2a";
+  /** The agent card URL, or the agent's base URL (the card is then read from `<url>/.well-known/agent-card.json`). */
+  url: string;
+  /** Sent with every request to the agent (card included). Client credentials are never forwarded. */
+  headers?: Record<string, string>;
+  /** Default `"per-skill"`: one tool per skill on the card; `"single"`: one tool for the agent. */
+  skills?: A2aSkillMode;
+}
+
+/** One upstream (an MCP server or an A2A agent), discriminated on `type`. */
+export type UpstreamConfig = StdioUpstreamConfig | StreamableHttpUpstreamConfig | SseUpstreamConfig | A2aUpstreamConfig;
 
 /** The gateway config as a user writes it: everything but each upstream's essentials is optional. */
 export interface GatewayConfig {
@@ -141,8 +158,16 @@ export interface ResolvedSseUpstream extends ResolvedUpstreamCommon {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** A resolved A2A upstream (`isolation` is always `"shared"`, `protocol` always `"auto"`). */
+export interface ResolvedA2aUpstream extends ResolvedUpstreamCommon {
+  readonly type: "a2a";
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly skills: A2aSkillMode;
+}
+
 /** One upstream with every default applied. */
-export type ResolvedUpstream = ResolvedStdioUpstream | ResolvedStreamableHttpUpstream | ResolvedSseUpstream;
+export type ResolvedUpstream = ResolvedStdioUpstream | ResolvedStreamableHttpUpstream | ResolvedSseUpstream | ResolvedA2aUpstream;
 
 /** A validated, frozen config with every default applied. */
 export interface ResolvedConfig {

@@ -10,6 +10,7 @@ import { Registry } from "../registry/registry.ts";
 import { checkOrigin } from "../transports/http-guards.ts";
 import { createLegacySseHandlers } from "../transports/legacy-sse.ts";
 import { createStreamableHttpHandler } from "../transports/streamable-http.ts";
+import { A2aUpstream } from "../upstreams/a2a-upstream.ts";
 import { McpUpstream } from "../upstreams/mcp-upstream.ts";
 import { PerSessionUpstream } from "../upstreams/per-session.ts";
 import type { Upstream, UpstreamEvent } from "../upstreams/types.ts";
@@ -99,9 +100,11 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
 
   const startUpstream = (upstreamConfig: ResolvedUpstream): Upstream => {
     const upstream =
-      upstreamConfig.isolation === "per-session"
-        ? new PerSessionUpstream({ config: upstreamConfig, log, clientInfo, isLiveSession: (id) => sessions.has(id) })
-        : new McpUpstream({ config: upstreamConfig, log, clientInfo });
+      upstreamConfig.type === "a2a"
+        ? new A2aUpstream({ config: upstreamConfig, log })
+        : upstreamConfig.isolation === "per-session"
+          ? new PerSessionUpstream({ config: upstreamConfig, log, clientInfo, isLiveSession: (id) => sessions.has(id) })
+          : new McpUpstream({ config: upstreamConfig, log, clientInfo });
     unsubscribers.set(upstream.name, upstream.subscribe(onUpstreamEvent));
     upstreamConfigs.set(upstream.name, upstreamConfig);
     return upstream;

@@ -22,6 +22,7 @@ describe("resolveConfig defaults", () => {
       defaults: { timeout: 30_000 },
       log: { level: "info" },
       upstreams: [],
+      plugins: [],
     });
   });
 
@@ -113,7 +114,7 @@ describe("resolveConfig validation", () => {
       'upstreams.fs.protocol: expected "auto", "legacy" or "2026-07-28"',
       "upstreams.fs.command: required",
       "upstreams.fs.args: expected an array of strings",
-      'upstreams.ws.type: expected "stdio", "streamable-http" or "sse"',
+      'upstreams.ws.type: expected "stdio", "streamable-http", "sse" or "a2a"',
     ]);
   });
 
@@ -145,6 +146,52 @@ describe("resolveConfig validation", () => {
     expect(() => resolveConfig({ log: { level: 1 } }, { file: "/x/gateway.config.ts" })).toThrow(
       'Invalid gateway config in /x/gateway.config.ts:\n  log.level: expected "silent", "error", "warn", "info" or "debug"',
     );
+  });
+});
+
+describe("resolveConfig a2a upstreams", () => {
+  it("resolves an A2A agent with per-skill tools, no headers and the shared common defaults", () => {
+    const config = resolveConfig({ defaults: { timeout: 5000 }, upstreams: { planner: { type: "a2a", url: "https://agents.example/planner" } } });
+    expect(config.upstreams[0]).toEqual({
+      name: "planner",
+      type: "a2a",
+      url: "https://agents.example/planner",
+      headers: {},
+      skills: "per-skill",
+      enabled: true,
+      prefix: "planner",
+      timeout: 5000,
+      isolation: "shared",
+      protocol: "auto",
+      restart: { initialDelayMs: 250, maxDelayMs: 30_000, maxRetries: Number.POSITIVE_INFINITY },
+    });
+  });
+
+  it("keeps skills, headers and common fields the user sets", () => {
+    const config = resolveConfig({
+      upstreams: {
+        planner: {
+          type: "a2a",
+          url: "https://agents.example/.well-known/agent-card.json",
+          headers: { "X-Api-Key": "k" },
+          skills: "single",
+          prefix: "trip",
+          timeout: 120_000,
+          restart: { maxRetries: 2 },
+        },
+      },
+    });
+    expect(config.upstreams[0]).toMatchObject({ skills: "single", headers: { "X-Api-Key": "k" }, prefix: "trip", timeout: 120_000, restart: { maxRetries: 2 } });
+  });
+
+  it("rejects a bad URL or skills mode, and the MCP-only isolation and protocol, naming the allowed keys", () => {
+    expect(issuesOf({ upstreams: { a: { type: "a2a", url: "agent.example", skills: "each" } } })).toEqual([
+      "upstreams.a.url: expected a URL (http or https)",
+      'upstreams.a.skills: expected "per-skill" or "single"',
+    ]);
+    expect(issuesOf({ upstreams: { a: { type: "a2a", url: "https://a.example", isolation: "per-session" } } })).toEqual([
+      "upstreams.a.isolation: unknown key (allowed: type, enabled, prefix, timeout, restart, url, headers, skills)",
+    ]);
   });
 });
 

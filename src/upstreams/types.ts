@@ -49,7 +49,8 @@ export type UpstreamEvent =
 
 /**
  * One upstream MCP server (or anything that can act like one), as the router sees it.
- * Implementations: stdio, streamable HTTP, SSE (all in `mcp-upstream.ts`).
+ * Implementations: MCP over stdio, streamable HTTP and SSE (`mcp-upstream.ts`, `per-session.ts`) and A2A agents
+ * (`a2a-upstream.ts`).
  */
 export interface Upstream {
   readonly name: string;

@@ -11,6 +11,7 @@ export type { HealthReport, UpstreamHealth } from "./runtime/health.ts";
 // Plugins
 export { definePlugin } from "./plugins/types.ts";
 export type {
+  CallError,
   GatewayPlugin,
   Hook,
   HookContext,

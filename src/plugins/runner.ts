@@ -2,10 +2,18 @@ import { GatewayError, JsonRpcCode } from "../errors.ts";
 import { describeError } from "../_utils/errors.ts";
 import { globToRegExp } from "../_utils/glob.ts";
 import type { Logger } from "../_utils/logger.ts";
-import type { GatewayPlugin, HookContext, HookName, HookPayloads, HookResult, SessionEvent } from "./types.ts";
+import type { CallError, GatewayPlugin, HookContext, HookName, HookPayloads, HookResult, SessionEvent } from "./types.ts";
 
 const DEFAULT_TIMEOUT = 5000;
 const DEFAULT_PRIORITY = 100;
+/** Hooks that see nothing of a routed call: a plugin with only these leaves the router's fast path on. */
+const NON_CALL_HOOKS = new Set(["request:before", "session:start", "session:end"]);
+
+/** Outcome notifications and what they carry. */
+interface CallNotifications {
+  "mcp:error": CallError;
+  "mcp:input_required": Record<string, unknown>;
+}
 
 interface Prepared {
   plugin: GatewayPlugin;
@@ -20,6 +28,8 @@ export class PluginRunner {
   readonly #plugins: Prepared[];
   readonly #byHook = new Map<string, Prepared[]>();
   readonly #log: Logger;
+  /** Whether any plugin hooks into routed calls (otherwise the router skips the pipeline). */
+  readonly observesCalls: boolean;
 
   private constructor(plugins: readonly GatewayPlugin[], log: Logger) {
     this.#log = log;
@@ -35,6 +45,7 @@ export class PluginRunner {
         this.#byHook.set(hook, list);
       }
     }
+    this.observesCalls = [...this.#byHook.keys()].some((hook) => !NON_CALL_HOOKS.has(hook));
   }
 
   /** Run every plugin's `setup`; a failing setup is a start-up error naming the plugin. */
@@ -52,7 +63,7 @@ export class PluginRunner {
   }
 
   /** Whether any plugin listens on `hook` (lets the hot path skip building a context). */
-  has(hook: HookName | "request:before"): boolean {
+  has(hook: HookName | "request:before" | keyof CallNotifications): boolean {
     return this.#byHook.has(hook);
   }
 
@@ -111,6 +122,14 @@ export class PluginRunner {
   session(kind: "session:start" | "session:end", event: SessionEvent): void {
     for (const { plugin } of this.#byHook.get(kind) ?? []) {
       void this.#invoke(plugin, kind, () => plugin.hooks![kind]!(event)).catch(() => {});
+    }
+  }
+
+  /** Call outcome notifications (`mcp:error`, `mcp:input_required`): not awaited, never block, never throw. */
+  notify<K extends keyof CallNotifications>(hook: K, payload: CallNotifications[K], ctx: HookContext): void {
+    for (const { plugin, matches } of this.#byHook.get(hook) ?? []) {
+      if (!matches(ctx)) continue;
+      void this.#invoke(plugin, hook, () => plugin.hooks![hook]!(payload as never, ctx)).catch(() => {});
     }
   }
 

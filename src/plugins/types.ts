@@ -54,6 +54,12 @@ export interface HookPayloads {
 
 export type HookName = keyof HookPayloads;
 
+/** The JSON-RPC error a failed call ends with, as the client sees it (safe message, no stack). */
+export interface CallError {
+  message: string;
+  code: number;
+}
+
 /** Raw HTTP request hook: return a `Response` to answer it yourself (e.g. 429), or nothing to pass. */
 export type RequestHook = (request: Request, ctx: { log: Logger }) => Response | void | undefined | Promise<Response | void | undefined>;
 
@@ -94,6 +100,10 @@ export interface GatewayPlugin {
     "request:before"?: RequestHook;
     "session:start"?: (session: SessionEvent) => void | Promise<void>;
     "session:end"?: (session: SessionEvent) => void | Promise<void>;
+    /** Notification, cannot change anything: the call failed (route, upstream, or a hook threw or blocked). */
+    "mcp:error"?: (error: CallError, ctx: HookContext) => void | Promise<void>;
+    /** Notification: the call paused for client input; `after` hooks only ever see the final result. */
+    "mcp:input_required"?: (result: Json, ctx: HookContext) => void | Promise<void>;
   };
   teardown?: () => void | Promise<void>;
 }

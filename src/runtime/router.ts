@@ -7,6 +7,7 @@ import type { HookContext, HookName } from "../plugins/types.ts";
 import type { Logger } from "../_utils/logger.ts";
 import type { FlowState, InputFlows, ProgressSink } from "./input-flows.ts";
 import { paginate } from "./paginate.ts";
+import { toProtocolError } from "./session-server.ts";
 
 type Params = Record<string, unknown>;
 type Result = Record<string, unknown>;
@@ -106,20 +107,33 @@ export class Router {
 
   /**
    * The one entry for every routed method: plugin `before` hooks (generic, then specific), the route itself,
-   * then `after` hooks on the final result (not on an intermediate `input_required`). No plugins, no overhead.
+   * then `after` hooks on the final result (not on an intermediate `input_required`). A failure (route, upstream,
+   * or a hook that throws or blocks) is reported to `mcp:error` before it propagates: later after hooks never run,
+   * so that is how plugins see outcomes. No plugin hooking into calls, no overhead.
    */
   async dispatch(method: RoutedMethod, params: Params, ctx: CallContext): Promise<Result> {
     const plugins = this.#deps.plugins();
-    if (plugins.size === 0) return this.#route(method, params, ctx);
+    if (!plugins.observesCalls) return this.#route(method, params, ctx);
     const hookCtx = this.#hookContext(method, params, ctx);
-    params = (await plugins.run("mcp:before", { params }, hookCtx)).params;
-    const before = BEFORE[method];
-    if (before) params = (await plugins.run(before, { params }, hookCtx)).params;
-    let result = await this.#route(method, params, ctx);
-    if (result.resultType === "input_required") return result;
-    const after = AFTER[method];
-    if (after) result = (await plugins.run(after, { result }, hookCtx)).result;
-    return (await plugins.run("mcp:after", { result }, hookCtx)).result;
+    try {
+      params = (await plugins.run("mcp:before", { params }, hookCtx)).params;
+      const before = BEFORE[method];
+      if (before) params = (await plugins.run(before, { params }, hookCtx)).params;
+      let result = await this.#route(method, params, ctx);
+      if (result.resultType === "input_required") {
+        if (plugins.has("mcp:input_required")) plugins.notify("mcp:input_required", result, hookCtx);
+        return result;
+      }
+      const after = AFTER[method];
+      if (after) result = (await plugins.run(after, { result }, hookCtx)).result;
+      return (await plugins.run("mcp:after", { result }, hookCtx)).result;
+    } catch (error) {
+      if (plugins.has("mcp:error")) {
+        const { code, message } = toProtocolError(error);
+        plugins.notify("mcp:error", { code, message }, hookCtx);
+      }
+      throw error;
+    }
   }
 
   #route(method: RoutedMethod, params: Params, ctx: CallContext): Promise<Result> {

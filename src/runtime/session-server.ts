@@ -125,8 +125,9 @@ function requestScope(ctx: ServerContext): { ctx: ServerContext; end(): void } {
 /**
  * The one place gateway and upstream errors become JSON-RPC errors: gateway errors keep their code and
  * safe message; upstream JSON-RPC errors keep code and first message line, never a stack trace.
+ * `log` reports unexpected errors (omitted where the error is only described, e.g. for `mcp:error`).
  */
-export function toProtocolError(error: unknown, log: Logger): ProtocolError {
+export function toProtocolError(error: unknown, log?: Logger): ProtocolError {
   if (error instanceof GatewayError) return new ProtocolError(error.rpcCode, error.message, error.data);
   if (error instanceof ProtocolError) {
     const data = error.data && typeof error.data === "object" && !Array.isArray(error.data) ? { ...(error.data as Record<string, unknown>) } : error.data;
@@ -136,7 +137,7 @@ export function toProtocolError(error: unknown, log: Logger): ProtocolError {
   if (error instanceof Error && error.name === "AbortError") {
     return new ProtocolError(JsonRpcCode.InternalError, "Request cancelled");
   }
-  log.error(`unexpected error: ${describeError(error)}`);
+  log?.error(`unexpected error: ${describeError(error)}`);
   return new ProtocolError(JsonRpcCode.InternalError, "Internal gateway error");
 }
 

@@ -48,7 +48,11 @@ export class HttpClientTransport implements Transport {
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.#closed) throw new Error("transport closed");
     const body = JSON.stringify(message);
-    const response = await this.#exchange("POST", body, { "content-type": "application/json", accept: "application/json, text/event-stream" });
+    const response = await this.#exchange("POST", body, {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...traceHeaders(message),
+    });
     const sessionId = response.headers["mcp-session-id"];
     if (typeof sessionId === "string") this.sessionId = sessionId;
     const status = response.statusCode ?? 0;
@@ -156,6 +160,22 @@ export class HttpClientTransport implements Transport {
     request.once("error", reopen);
     request.end();
   }
+}
+
+const TRACE_KEYS = ["traceparent", "tracestate"] as const;
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** W3C trace context carried in a request's `params._meta` also goes into the HTTP headers (for HTTP-level tracing). */
+function traceHeaders(message: JSONRPCMessage): Readonly<Record<string, string>> {
+  const meta = "params" in message ? (message.params as { _meta?: Record<string, unknown> } | undefined)?._meta : undefined;
+  if (!meta) return NO_HEADERS;
+  const headers: Record<string, string> = {};
+  for (const key of TRACE_KEYS) {
+    const value = meta[key];
+    // Printable ASCII only: a client-supplied value must never break (or split) the header block.
+    if (typeof value === "string" && value.length <= 1024 && /^[\x20-\x7e]+$/.test(value)) headers[key] = value;
+  }
+  return headers;
 }
 
 function readText(response: IncomingMessage, limit: number): Promise<string> {

@@ -48,10 +48,14 @@ export class PluginRunner {
     this.observesCalls = [...this.#byHook.keys()].some((hook) => !NON_CALL_HOOKS.has(hook));
   }
 
-  /** Run every plugin's `setup`; a failing setup is a start-up error naming the plugin. */
-  static async create(plugins: readonly GatewayPlugin[], log: Logger): Promise<PluginRunner> {
+  /**
+   * Run every plugin's `setup`; a failing setup is a start-up error naming the plugin. On reload, pass the
+   * `previous` runner: plugin objects it already set up (the same object kept across the reload) are not set up twice.
+   */
+  static async create(plugins: readonly GatewayPlugin[], log: Logger, previous?: PluginRunner): Promise<PluginRunner> {
     const runner = new PluginRunner(plugins, log);
     for (const { plugin } of runner.#plugins) {
+      if (previous && previous.#owns(plugin)) continue;
       try {
         await plugin.setup?.({ log: log.withTag(`plugin:${plugin.name}`) });
       } catch (error) {
@@ -133,14 +137,20 @@ export class PluginRunner {
     }
   }
 
-  async close(): Promise<void> {
+  /** Tear plugins down in reverse order; objects that the `successor` runner still uses are left alone. */
+  async close(successor?: PluginRunner): Promise<void> {
     for (const { plugin } of [...this.#plugins].reverse()) {
+      if (successor && successor.#owns(plugin)) continue;
       try {
         await plugin.teardown?.();
       } catch (error) {
         this.#log.warn(`plugin "${plugin.name}" teardown failed: ${describeError(error)}`);
       }
     }
+  }
+
+  #owns(plugin: GatewayPlugin): boolean {
+    return this.#plugins.some((p) => p.plugin === plugin);
   }
 
   /** Run one hook under the plugin's time budget and error policy. `undefined` = let the call through. */
@@ -155,7 +165,6 @@ export class PluginRunner {
         }),
       ]);
     } catch (error) {
-      if (error instanceof GatewayError) throw error;
       this.#log.error(`plugin "${plugin.name}" ${hook} failed: ${describeError(error)}`);
       if (plugin.onError === "fail-open" || plugin.mode === "permissive") return undefined;
       throw new GatewayError("INTERNAL", `Request rejected: plugin "${plugin.name}" failed`, {

@@ -17,7 +17,7 @@ import type { Upstream, UpstreamEvent } from "../upstreams/types.ts";
 import { createLogger, type Logger } from "../_utils/logger.ts";
 import { healthReport, type HealthReport } from "./health.ts";
 import { InputFlows } from "./input-flows.ts";
-import { Router, type RequestStatePayload } from "./router.ts";
+import { Router, STATE_TTL_MS, type RequestStatePayload } from "./router.ts";
 import { createSessionServer, type SessionInfo } from "./session-server.ts";
 import { SessionStore } from "./sessions.ts";
 import { fanOutCatalogChange, fanOutUpstreamNotification } from "./fan-out.ts";
@@ -75,7 +75,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     },
   });
   const flows = new InputFlows({ ttlMs: 600_000 });
-  const codec = createRequestStateCodec<RequestStatePayload>({ key: randomBytes(32), ttlSeconds: 600 });
+  const codec = createRequestStateCodec<RequestStatePayload>({ key: randomBytes(32), ttlSeconds: STATE_TTL_MS / 1000 });
   const router = new Router({
     registry,
     upstreams: () => upstreams,
@@ -184,11 +184,11 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
         started.push(fresh);
       }
       for (const [name, upstream] of upstreams) if (!nextUpstreams.has(name)) retired.push(upstream);
-      const nextPlugins = await PluginRunner.create(await loadPlugins(resolved.plugins), log);
+      const nextPlugins = await PluginRunner.create(await loadPlugins(resolved.plugins), log, plugins);
       await Promise.all(started.map((u) => u.start()));
       const previousPlugins = plugins;
       plugins = nextPlugins;
-      void previousPlugins.close();
+      void previousPlugins.close(nextPlugins);
       config = { ...resolved, server: config.server };
       upstreams = nextUpstreams;
       syncRegistry();

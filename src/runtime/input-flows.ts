@@ -23,6 +23,7 @@ class Flow {
   readonly abort = new AbortController();
   readonly waiting = new Map<string, Waiting>();
   done = false;
+  round = 0;
   outcome?: { ok: true; value: Result } | { ok: false; error: unknown };
   sink?: ProgressSink;
   #wake?: () => void;
@@ -75,6 +76,8 @@ class Flow {
 export interface FlowState {
   flow: string;
   binding: string;
+  /** Which round this state answers: each state resumes its flow once (a replay is rejected). */
+  round: number;
 }
 
 /**
@@ -123,12 +126,13 @@ export class InputFlows {
     signal: AbortSignal | undefined,
   ): ReturnType<InputFlows["start"]> {
     const flow = this.#flows.get(state.flow);
-    if (!flow || flow.binding !== state.binding || state.binding !== ownerBinding) {
+    if (!flow || flow.binding !== state.binding || state.binding !== ownerBinding || flow.round !== state.round) {
       throw new GatewayError("NOT_FOUND", "Unknown or expired requestState", {
         status: 400,
         rpcCode: JsonRpcCode.InvalidParams,
       });
     }
+    flow.round++;
     flow.sink = sink;
     for (const [key, response] of Object.entries(responses ?? {})) {
       const waiting = flow.waiting.get(key);
@@ -165,7 +169,7 @@ export class InputFlows {
     flow.timer = setTimeout(() => this.#drop(flow, new Error("client did not answer input request in time")), this.#ttlMs);
     flow.timer.unref?.();
     const inputRequests = Object.fromEntries([...flow.waiting].map(([key, w]) => [key, w.request]));
-    return { inputRequests, state: { flow: flow.id, binding: flow.binding } };
+    return { inputRequests, state: { flow: flow.id, binding: flow.binding, round: flow.round } };
   }
 
   #drop(flow: Flow, reason?: Error): void {

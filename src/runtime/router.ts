@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { GatewayError, JsonRpcCode } from "../errors.ts";
 import { resolveResourceUpstream, type Catalog } from "../registry/catalog.ts";
 import type { Registry } from "../registry/registry.ts";
@@ -10,6 +11,8 @@ import { paginate } from "./paginate.ts";
 import { toProtocolError } from "./session-server.ts";
 
 type Params = Record<string, unknown>;
+/** Lifetime of a signed requestState (matches the codec's ttl in gateway.ts). */
+export const STATE_TTL_MS = 600_000;
 type Result = Record<string, unknown>;
 
 /** What `requestState` carries between rounds of a multi-round-trip call (signed by the gateway). */
@@ -20,6 +23,8 @@ export interface RequestStatePayload {
   f?: FlowState;
   /** A 2026-07-28 upstream's own `input_required`: its opaque state, echoed back to it. */
   u?: { upstream: string; state?: string };
+  /** Single-use nonce of a `u` state (a replayed state would re-run the upstream call). */
+  n?: string;
 }
 
 /** Everything the router needs to know about the client request it serves; era-independent. */
@@ -100,6 +105,8 @@ const AFTER: Partial<Record<RoutedMethod, AfterHook>> = {
 export class Router {
   readonly #deps: RouterDeps;
   readonly #lists = new WeakMap<Catalog, Record<ListMethod, Result[]>>();
+  /** Spent `u`-state nonces → expiry (insertion order is expiry order). */
+  readonly #spent = new Map<string, number>();
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
@@ -294,6 +301,7 @@ export class Router {
     delete forward.requestState;
 
     if (state?.u) {
+      this.#spend(state.n);
       const retried = { ...forward, inputResponses: ctx.inputResponses ?? {}, ...(state.u.state ? { requestState: state.u.state } : {}) };
       const result = await upstream.request({ method, params: retried }, { ...options, signal: ctx.signal, onProgress: ctx.progress });
       return this.#wrapUpstreamInput(result, upstream.name, binding, ctx);
@@ -312,12 +320,23 @@ export class Router {
     };
   }
 
+  /** Mark a state nonce used; a second use within the state's lifetime is refused. */
+  #spend(nonce: string | undefined): void {
+    const now = Date.now();
+    for (const [key, expiry] of this.#spent) {
+      if (expiry > now) break;
+      this.#spent.delete(key);
+    }
+    if (!nonce || this.#spent.has(nonce)) throw invalidParams("requestState was already used");
+    this.#spent.set(nonce, now + STATE_TTL_MS);
+  }
+
   async #wrapUpstreamInput(result: Result, upstream: string, binding: string, ctx: CallContext): Promise<Result> {
     if (result.resultType !== "input_required") return result;
     const state = typeof result.requestState === "string" ? result.requestState : undefined;
     return {
       ...result,
-      requestState: await ctx.mintState({ b: binding, u: { upstream, ...(state ? { state } : {}) } }),
+      requestState: await ctx.mintState({ b: binding, u: { upstream, ...(state ? { state } : {}) }, n: randomUUID() }),
     };
   }
 }

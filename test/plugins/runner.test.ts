@@ -93,4 +93,22 @@ describe("PluginRunner", () => {
     await runner.close();
     expect(order).toEqual(["b", "a"]);
   });
+
+  it("applies fail-open to any thrown error, GatewayError included", async () => {
+    const plugin = definePlugin({ name: "thrower", onError: "fail-open", hooks: { "tools/call:before": () => { throw new GatewayError("INTERNAL", "inner"); } } });
+    const out = await (await PluginRunner.create([plugin], log)).run("tools/call:before", { params: { ok: 2 } }, ctx());
+    expect(out.params).toEqual({ ok: 2 });
+  });
+
+  it("sets a plugin object kept across a reload up once and does not tear it down with the old set", async () => {
+    const calls: string[] = [];
+    const kept = definePlugin({ name: "kept", setup: () => void calls.push("setup kept"), teardown: () => void calls.push("teardown kept") });
+    const dropped = definePlugin({ name: "dropped", setup: () => void calls.push("setup dropped"), teardown: () => void calls.push("teardown dropped") });
+    const first = await PluginRunner.create([kept, dropped], log);
+    const second = await PluginRunner.create([kept], log, first);
+    await first.close(second);
+    expect(calls).toEqual(["setup kept", "setup dropped", "teardown dropped"]);
+    await second.close();
+    expect(calls.at(-1)).toBe("teardown kept");
+  });
 });

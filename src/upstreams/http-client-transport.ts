@@ -1,6 +1,11 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
-import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
+import {
+  PROTOCOL_VERSION_META_KEY,
+  type JSONRPCMessage,
+  type Transport,
+  type TransportSendOptions,
+} from "@modelcontextprotocol/server";
 import { SseParser } from "../_utils/sse-parser.ts";
 
 export interface HttpClientTransportOptions {
@@ -19,6 +24,8 @@ export class HttpClientTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   sessionId?: string;
+  /** Each request has its own HTTP exchange: a 2026-07-28 cancel closes it (the SDK then aborts `requestSignal`). */
+  readonly hasPerRequestStream = true;
 
   readonly #url: URL;
   readonly #headers: Readonly<Record<string, string>>;
@@ -45,14 +52,15 @@ export class HttpClientTransport implements Transport {
     this.#protocolVersion = version;
   }
 
-  async send(message: JSONRPCMessage): Promise<void> {
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.#closed) throw new Error("transport closed");
     const body = JSON.stringify(message);
-    const response = await this.#exchange("POST", body, {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      ...traceHeaders(message),
-    });
+    const response = await this.#exchange(
+      "POST",
+      body,
+      { "content-type": "application/json", accept: "application/json, text/event-stream", ...traceHeaders(message), ...modernHeaders(message) },
+      options?.requestSignal,
+    );
     const sessionId = response.headers["mcp-session-id"];
     if (typeof sessionId === "string") this.sessionId = sessionId;
     const status = response.statusCode ?? 0;
@@ -68,7 +76,13 @@ export class HttpClientTransport implements Transport {
       throw new Error("upstream session expired (404)");
     }
     if (status < 200 || status >= 300) {
-      const text = await readText(response, 2048);
+      const text = await readText(response, 64 * 1024);
+      // A 2026-07-28 server answers a rejected request with its JSON-RPC error in the body: deliver it as such.
+      const error = parseErrorFor(text, message);
+      if (error) {
+        this.onmessage?.(error);
+        return;
+      }
       throw new Error(`upstream answered HTTP ${status}: ${text.slice(0, 200)}`);
     }
     const type = String(response.headers["content-type"] ?? "");
@@ -96,7 +110,7 @@ export class HttpClientTransport implements Transport {
   }
 
   /** One HTTP exchange; resolves with the response head (the body is the caller's to consume). */
-  #exchange(method: string, body: string | undefined, extra: Record<string, string>): Promise<IncomingMessage> {
+  #exchange(method: string, body: string | undefined, extra: Record<string, string>, signal?: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { ...this.#headers, ...extra };
       if (this.sessionId) headers["mcp-session-id"] = this.sessionId;
@@ -104,6 +118,13 @@ export class HttpClientTransport implements Transport {
       if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
       const request = this.#request(this.#url, { method, headers, agent: this.#agent });
       this.#open.add(request);
+      if (signal) {
+        // Ends a long-lived response stream (e.g. `subscriptions/listen`) when its caller lets go.
+        const abort = () => request.destroy();
+        if (signal.aborted) abort();
+        signal.addEventListener("abort", abort, { once: true });
+        request.once("close", () => signal.removeEventListener("abort", abort));
+      }
       request.once("close", () => this.#open.delete(request));
       request.once("response", resolve);
       request.once("error", reject);
@@ -192,4 +213,40 @@ function readText(response: IncomingMessage, limit: number): Promise<string> {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Which body field the 2026-07-28 `Mcp-Name` header mirrors, per method. */
+const NAME_SOURCE: Record<string, string> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
+
+/**
+ * 2026-07-28 routing headers, derived from the request itself: `MCP-Protocol-Version` and `Mcp-Method` for an
+ * enveloped request, plus `Mcp-Name` where the spec mirrors a body field. Legacy messages carry no envelope.
+ */
+function modernHeaders(message: JSONRPCMessage): Record<string, string> {
+  if (!("method" in message) || !("id" in message)) return {};
+  const params = message.params as Record<string, unknown> | undefined;
+  const version = (params?._meta as Record<string, unknown> | undefined)?.[PROTOCOL_VERSION_META_KEY];
+  if (typeof version !== "string") return {};
+  const headers: Record<string, string> = { "mcp-protocol-version": version, "mcp-method": message.method };
+  const field = NAME_SOURCE[message.method];
+  const value = field ? params?.[field] : undefined;
+  if (typeof value === "string") headers["mcp-name"] = encodeHeaderValue(value);
+  return headers;
+}
+
+/** Plain printable ASCII passes; anything else is sent as `=?base64?<utf-8 base64>?=` (the spec's sentinel form). */
+function encodeHeaderValue(value: string): string {
+  const plain = value.length > 0 && value === value.trim() && !(value.startsWith("=?base64?") && value.endsWith("?=")) && /^[\t\x20-\x7e]*$/.test(value);
+  return plain ? value : `=?base64?${Buffer.from(value, "utf8").toString("base64")}?=`;
+}
+
+/** The JSON-RPC error response in an HTTP error body, if it answers `message`. */
+function parseErrorFor(text: string, message: JSONRPCMessage): JSONRPCMessage | undefined {
+  if (!("id" in message) || !("method" in message)) return undefined;
+  try {
+    const parsed = JSON.parse(text) as { id?: unknown; error?: unknown };
+    return parsed && parsed.id === message.id && parsed.error ? (parsed as JSONRPCMessage) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -138,11 +138,12 @@ export class McpUpstream implements Upstream {
 
   async #connect(): Promise<void> {
     if (this.#closed) return;
-    const legacyHttp = this.#config.type === "streamable-http" && (this.#config.protocol === "legacy" || this.#knownEra === "legacy");
-    const client = this.#createClient(legacyHttp ? "legacy" : this.#knownEra);
+    const era = this.#config.protocol === "legacy" ? "legacy" : this.#config.protocol === "2026-07-28" ? "modern" : this.#knownEra;
+    const leanHttp = this.#config.type === "streamable-http" && era !== undefined;
+    const client = this.#createClient(era);
     let transport: Transport;
     try {
-      transport = createClientTransport(this.#config, (line) => this.#log.info(line), { legacyHttp });
+      transport = createClientTransport(this.#config, (line) => this.#log.info(line), { leanHttp });
       await client.connect(transport, { timeout: Math.min(this.#config.timeout, 30_000) });
     } catch (error) {
       await client.close().catch(() => {});
@@ -154,10 +155,10 @@ export class McpUpstream implements Upstream {
       await client.close().catch(() => {});
       return;
     }
-    const era = client.getProtocolEra?.() === "modern" ? "modern" : "legacy";
-    this.#knownEra = era;
-    if (era === "legacy" && this.#config.type === "streamable-http" && !legacyHttp) {
-      // The probe found a 2025-era server: end that session and reconnect once on the lean session transport.
+    const negotiated = client.getProtocolEra?.() === "modern" ? "modern" : "legacy";
+    this.#knownEra = negotiated;
+    if (this.#config.type === "streamable-http" && !leanHttp) {
+      // The probe told us the era: end that session and reconnect once on the lean transport.
       await (transport as { terminateSession?: () => Promise<void> }).terminateSession?.().catch(() => {});
       await client.close().catch(() => {});
       return this.#connect();
@@ -171,12 +172,12 @@ export class McpUpstream implements Upstream {
     };
     this.#setStatus({
       state: "connected",
-      era,
+      era: negotiated,
       protocolVersion: client.getNegotiatedProtocolVersion(),
       lastError: this.#status.lastError,
     });
-    if (era === "modern") await this.#listen(client);
-    this.#log.debug(`connected (${era}, ${client.getNegotiatedProtocolVersion() ?? "?"})`);
+    if (negotiated === "modern") await this.#listen(client);
+    this.#log.debug(`connected (${negotiated}, ${client.getNegotiatedProtocolVersion() ?? "?"})`);
   }
 
   /** 2026-07-28 upstreams deliver change notifications only on a `subscriptions/listen` stream. */

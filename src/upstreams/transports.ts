@@ -7,12 +7,13 @@ import { HttpClientTransport } from "./http-client-transport.ts";
 /**
  * Build the client transport for one upstream.
  * For stdio, the child's stderr is piped and handed to `onStderrLine` line by line (never forwarded to clients).
- * A streamable-HTTP upstream known to speak the 2025-era session protocol gets the lean `node:http` transport.
+ * A streamable-HTTP upstream whose era is known (configured, or learned by an earlier probe) gets the lean
+ * `node:http` transport; the SDK's transport only runs the first `auto` probe.
  */
 export function createClientTransport(
   config: ResolvedUpstream,
   onStderrLine: (line: string) => void,
-  options: { legacyHttp?: boolean } = {},
+  options: { leanHttp?: boolean } = {},
 ): Transport {
   switch (config.type) {
     case "stdio": {
@@ -27,7 +28,7 @@ export function createClientTransport(
       return transport;
     }
     case "streamable-http":
-      if (options.legacyHttp) return new HttpClientTransport(new URL(config.url), { headers: config.headers });
+      if (options.leanHttp) return new HttpClientTransport(new URL(config.url), { headers: config.headers });
       return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: fetchSharingSignal() });
     case "sse":
     default:

@@ -18,6 +18,7 @@ const WARMUP = 100;
 const SESSIONS = 16;
 const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 250);
 const TIME_CAP_MS = 60_000;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const root = new URL("..", import.meta.url).pathname;
 
 interface Caller {
@@ -139,12 +140,26 @@ async function scenario(name: string, direct: CallerFactory, viaGateway: (url: s
   const gw = await startGateway(upstream);
   try {
     const through = viaGateway(gw.url);
-    // Interleave direct and gateway runs so both see the same machine state.
-    const d1 = await sequential(direct);
-    const g1 = await sequential(through);
-    const drps = await concurrent(direct);
-    const grps = await concurrent(through);
-    return { scenario: name, direct: { ...d1, rps: drps }, gateway: { ...g1, rps: grps }, rss: rssMb(gw.child.pid!) };
+    // Interleave direct and gateway runs so both see the same machine state; report the median of the rounds.
+    const d: { p50: number; p99: number }[] = [];
+    const g: { p50: number; p99: number }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      d.push(await sequential(direct));
+      g.push(await sequential(through));
+    }
+    const drps: number[] = [];
+    const grps: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      drps.push(await concurrent(direct));
+      grps.push(await concurrent(through));
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    return {
+      scenario: name,
+      direct: { p50: med(d.map((x) => x.p50)), p99: med(d.map((x) => x.p99)), rps: med(drps) },
+      gateway: { p50: med(g.map((x) => x.p50)), p99: med(g.map((x) => x.p99)), rps: med(grps) },
+      rss: rssMb(gw.child.pid!),
+    };
   } finally {
     gw.child.kill("SIGTERM");
     await new Promise((r) => gw.child.once("exit", r));
@@ -166,7 +181,7 @@ try {
 }
 
 const f = (n: number) => n.toFixed(2);
-console.log(`\nMCP gateway benchmark — ${SEQUENTIAL} sequential calls, ${SESSIONS} sessions × ${PER_SESSION} calls, node ${process.version}\n`);
+console.log(`\nMCP gateway benchmark — ${SEQUENTIAL} sequential calls, ${SESSIONS} sessions × ${PER_SESSION} calls, median of ${ROUNDS} interleaved rounds, node ${process.version}\n`);
 for (const r of rows) {
   console.log(r.scenario);
   console.log(`  p50  direct ${f(r.direct.p50)} ms   gateway ${f(r.gateway.p50)} ms   ratio ${f(r.gateway.p50 / r.direct.p50)}×  (target ≤ 1.15×)`);

@@ -4,12 +4,12 @@ import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory, RestT
 import { A2AError } from "@a2a-js/sdk/errors";
 import type { ResolvedA2aUpstream } from "../config/types.ts";
 import { GatewayError, JsonRpcCode } from "../errors.ts";
-import { backoffDelay } from "../_utils/backoff.ts";
 import { describeError } from "../_utils/errors.ts";
 import type { Logger } from "../_utils/logger.ts";
 import { callAgent } from "./a2a-call.ts";
 import { agentCardUrl, agentTools, type AgentTools } from "./a2a-mapping.ts";
 import type { RpcMessage, Upstream, UpstreamEvent, UpstreamRequestOptions, UpstreamStatus } from "./types.ts";
+import { UpstreamLifecycle } from "./lifecycle.ts";
 
 export interface A2aUpstreamOptions {
   config: ResolvedA2aUpstream;
@@ -28,15 +28,12 @@ export class A2aUpstream implements Upstream {
   readonly #cardUrl: string;
   readonly #factory: ClientFactory;
   readonly #resolver: DefaultAgentCardResolver;
-  readonly #listeners = new Set<(event: UpstreamEvent) => void>();
+  readonly #life: UpstreamLifecycle;
   /** Calls in flight: aborted (and their tasks cancelled) on close. */
   readonly #calls = new Map<AbortController, Promise<unknown>>();
   #client?: Client;
   #card?: AgentCard;
   #tools: AgentTools = { tools: [], skills: new Map() };
-  #status: UpstreamStatus = { state: "connecting", restarts: 0, since: Date.now() };
-  #attempt = 0;
-  #retryTimer?: NodeJS.Timeout;
   #connecting?: Promise<void>;
   #connectAbort?: AbortController;
   #closed = false;
@@ -45,6 +42,7 @@ export class A2aUpstream implements Upstream {
     this.name = options.config.name;
     this.#config = options.config;
     this.#log = options.log.withTag(`upstream:${this.name}`);
+    this.#life = new UpstreamLifecycle(this.name, options.config.restart, this.#log, () => void this.start(), "reading the agent card again");
     this.#cardUrl = agentCardUrl(options.config.url);
     const fetchImpl = this.#fetch;
     const legacyCompat = { enabled: true };
@@ -56,11 +54,11 @@ export class A2aUpstream implements Upstream {
   }
 
   status(): UpstreamStatus {
-    return { ...this.#status };
+    return this.#life.status();
   }
 
   capabilities(): ServerCapabilities | undefined {
-    return this.#status.state === "connected" ? { tools: { listChanged: false } } : undefined;
+    return this.#life.status().state === "connected" ? { tools: { listChanged: false } } : undefined;
   }
 
   start(): Promise<void> {
@@ -72,12 +70,7 @@ export class A2aUpstream implements Upstream {
 
   async request(message: RpcMessage, options: UpstreamRequestOptions = {}): Promise<Record<string, unknown>> {
     const client = this.#client;
-    if (!client || this.#status.state !== "connected" || this.#closed) {
-      throw new GatewayError("UPSTREAM_UNAVAILABLE", `Upstream "${this.name}" is ${this.#status.state}`, {
-        status: 503,
-        rpcCode: JsonRpcCode.UpstreamError,
-      });
-    }
+    if (!client || this.#life.status().state !== "connected" || this.#closed) throw this.#life.unavailable();
     switch (message.method) {
       case "ping":
         return {};
@@ -97,14 +90,12 @@ export class A2aUpstream implements Upstream {
   async notify(): Promise<void> {}
 
   subscribe(listener: (event: UpstreamEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#life.subscribe(listener);
   }
 
   async close(options: { drainMs?: number } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#retryTimer);
     this.#connectAbort?.abort(new Error("upstream closed"));
     await this.#connecting?.catch(() => {});
     if (options.drainMs && this.#calls.size > 0) {
@@ -117,8 +108,7 @@ export class A2aUpstream implements Upstream {
     for (const controller of this.#calls.keys()) controller.abort(closed);
     await Promise.allSettled(this.#calls.values());
     this.#client = undefined;
-    this.#setStatus({ state: "closed" });
-    this.#listeners.clear();
+    this.#life.close();
   }
 
   /** Only the configured headers go to the agent; the SDK's own (content type, A2A-Version) win on a clash. */
@@ -154,8 +144,7 @@ export class A2aUpstream implements Upstream {
     } finally {
       clearTimeout(timer);
     }
-    this.#attempt = 0;
-    this.#setStatus({ state: "connected", protocolVersion: this.#client.protocolVersion, lastError: this.#status.lastError });
+    this.#life.connected({ protocolVersion: this.#client.protocolVersion });
     this.#log.debug(`connected to agent "${this.#card.name}" (${this.#tools.tools.length} tool(s))`);
   }
 
@@ -219,37 +208,13 @@ export class A2aUpstream implements Upstream {
   #onTransportError(error: unknown): void {
     // undici: "fetch failed" = no connection, "terminated" = the connection dropped mid-body.
     const unreachable = error instanceof TypeError && (error.message === "fetch failed" || error.message === "terminated");
-    if (!unreachable || this.#status.state !== "connected" || this.#closed) return;
+    if (!unreachable || this.#life.status().state !== "connected" || this.#closed) return;
     this.#client = undefined;
-    this.#attempt = 0;
     this.#scheduleReconnect(error.cause ?? error);
   }
 
   #scheduleReconnect(error: unknown): void {
-    if (this.#closed) return;
-    const { initialDelayMs, maxDelayMs, maxRetries } = this.#config.restart;
-    const lastError = describeError(error);
-    if (this.#attempt >= maxRetries) {
-      this.#setStatus({ state: "failed", lastError });
-      this.#log.error(`giving up after ${this.#attempt} attempts: ${lastError}`);
-      return;
-    }
-    const delay = backoffDelay(this.#attempt++, initialDelayMs, maxDelayMs);
-    this.#setStatus({ state: "restarting", lastError, restarts: this.#status.restarts + 1 });
-    this.#log.warn(`${lastError}; reading the agent card again in ${delay} ms`);
-    this.#retryTimer = setTimeout(() => void this.start(), delay);
-    this.#retryTimer.unref?.();
-  }
-
-  #setStatus(next: Partial<UpstreamStatus> & Pick<UpstreamStatus, "state">): void {
-    this.#status = { restarts: this.#status.restarts, ...next, since: Date.now() };
-    for (const listener of this.#listeners) {
-      try {
-        listener({ type: "status", upstream: this.name, status: this.status() });
-      } catch (error) {
-        this.#log.error(`listener failed: ${describeError(error)}`);
-      }
-    }
+    if (!this.#closed) this.#life.lost(error);
   }
 }
 

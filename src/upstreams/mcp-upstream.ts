@@ -3,10 +3,10 @@ import { Client, ProtocolError, type Transport } from "@modelcontextprotocol/cli
 import type { ServerCapabilities } from "@modelcontextprotocol/server";
 import type { ResolvedUpstream } from "../config/types.ts";
 import { GatewayError, JsonRpcCode } from "../errors.ts";
-import { backoffDelay } from "../_utils/backoff.ts";
 import { describeError } from "../_utils/errors.ts";
 import type { Logger } from "../_utils/logger.ts";
 import { passthroughSchema } from "../_utils/passthrough.ts";
+import { UpstreamLifecycle } from "./lifecycle.ts";
 import { createClientTransport } from "./transports.ts";
 import type {
   Caller,
@@ -36,16 +36,13 @@ export class McpUpstream implements Upstream {
   readonly #config: ResolvedUpstream;
   readonly #log: Logger;
   readonly #clientInfo: { name: string; version: string };
-  readonly #listeners = new Set<(event: UpstreamEvent) => void>();
+  readonly #life: UpstreamLifecycle;
   /** Callers of requests in flight, to attribute server→client requests when the transport can't. */
   readonly #inflight = new Map<number, Caller>();
   /** The caller whose request a message arrived for, when the transport reads it in that request's context (HTTP streams). */
   readonly #callerContext = new AsyncLocalStorage<Caller>();
   #client?: Client;
-  #status: UpstreamStatus = { state: "connecting", restarts: 0, since: Date.now() };
-  #attempt = 0;
   #nextInflight = 0;
-  #retryTimer?: NodeJS.Timeout;
   #closed = false;
   #connecting?: Promise<void>;
   #inflightCount = 0;
@@ -58,14 +55,15 @@ export class McpUpstream implements Upstream {
     this.#config = options.config;
     this.#log = options.log.withTag(`upstream:${this.name}`);
     this.#clientInfo = options.clientInfo;
+    this.#life = new UpstreamLifecycle(this.name, this.#config.restart, this.#log, () => void this.start());
   }
 
   status(): UpstreamStatus {
-    return { ...this.#status };
+    return this.#life.status();
   }
 
   capabilities(): ServerCapabilities | undefined {
-    return this.#status.state === "connected" ? this.#client?.getServerCapabilities() : undefined;
+    return this.#life.status().state === "connected" ? this.#client?.getServerCapabilities() : undefined;
   }
 
   start(): Promise<void> {
@@ -77,12 +75,7 @@ export class McpUpstream implements Upstream {
 
   async request(message: RpcMessage, options: UpstreamRequestOptions = {}): Promise<Record<string, unknown>> {
     const client = this.#client;
-    if (!client || this.#status.state !== "connected" || this.#closed) {
-      throw new GatewayError("UPSTREAM_UNAVAILABLE", `Upstream "${this.name}" is ${this.#status.state}`, {
-        status: 503,
-        rpcCode: JsonRpcCode.UpstreamError,
-      });
-    }
+    if (!client || this.#life.status().state !== "connected" || this.#closed) throw this.#life.unavailable();
     const id = this.#nextInflight++;
     if (options.caller) this.#inflight.set(id, options.caller);
     this.#inflightCount++;
@@ -106,13 +99,12 @@ export class McpUpstream implements Upstream {
   }
 
   async notify(message: RpcMessage): Promise<void> {
-    if (this.#status.state !== "connected") return;
+    if (this.#life.status().state !== "connected") return;
     await this.#client?.notification({ method: message.method as "notifications/initialized", params: message.params });
   }
 
   subscribe(listener: (event: UpstreamEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#life.subscribe(listener);
   }
 
   async close(options: { drainMs?: number } = {}): Promise<void> {
@@ -127,13 +119,11 @@ export class McpUpstream implements Upstream {
         };
       });
     }
-    clearTimeout(this.#retryTimer);
     await this.#connecting?.catch(() => {});
     const client = this.#client;
     this.#client = undefined;
-    this.#setStatus({ state: "closed" });
+    this.#life.close();
     await client?.close().catch(() => {});
-    this.#listeners.clear();
   }
 
   async #connect(): Promise<void> {
@@ -148,7 +138,7 @@ export class McpUpstream implements Upstream {
     } catch (error) {
       await client.close().catch(() => {});
       this.#knownEra = undefined;
-      this.#scheduleReconnect(error);
+      this.#lost(error);
       return;
     }
     if (this.#closed) {
@@ -164,18 +154,12 @@ export class McpUpstream implements Upstream {
       return this.#connect();
     }
     this.#client = client;
-    this.#attempt = 0;
     client.onclose = () => {
       if (this.#client !== client || this.#closed) return;
       this.#client = undefined;
-      this.#scheduleReconnect(new Error("connection closed"));
+      this.#lost(new Error("connection closed"));
     };
-    this.#setStatus({
-      state: "connected",
-      era: negotiated,
-      protocolVersion: client.getNegotiatedProtocolVersion(),
-      lastError: this.#status.lastError,
-    });
+    this.#life.connected({ era: negotiated, protocolVersion: client.getNegotiatedProtocolVersion() });
     if (negotiated === "modern") await this.#listen(client);
     this.#log.debug(`connected (${negotiated}, ${client.getNegotiatedProtocolVersion() ?? "?"})`);
   }
@@ -216,7 +200,7 @@ export class McpUpstream implements Upstream {
       );
     }
     client.fallbackNotificationHandler = async (notification) => {
-      this.#emit({
+      this.#life.emit({
         type: "notification",
         upstream: this.name,
         message: { method: notification.method, params: notification.params as Record<string, unknown> | undefined },
@@ -247,35 +231,8 @@ export class McpUpstream implements Upstream {
     return sole;
   }
 
-  #scheduleReconnect(error: unknown): void {
-    if (this.#closed) return;
-    const { initialDelayMs, maxDelayMs, maxRetries } = this.#config.restart;
-    const lastError = describeError(error);
-    if (this.#attempt >= maxRetries) {
-      this.#setStatus({ state: "failed", lastError });
-      this.#log.error(`giving up after ${this.#attempt} attempts: ${lastError}`);
-      return;
-    }
-    const delay = backoffDelay(this.#attempt++, initialDelayMs, maxDelayMs);
-    this.#setStatus({ state: "restarting", lastError, restarts: this.#status.restarts + 1 });
-    this.#log.warn(`${lastError}; reconnecting in ${delay} ms`);
-    this.#retryTimer = setTimeout(() => void this.start(), delay);
-    this.#retryTimer.unref?.();
-  }
-
-  #setStatus(next: Partial<UpstreamStatus> & Pick<UpstreamStatus, "state">): void {
-    this.#status = { restarts: this.#status.restarts, ...next, since: Date.now() };
-    this.#emit({ type: "status", upstream: this.name, status: this.status() });
-  }
-
-  #emit(event: UpstreamEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#log.error(`listener failed: ${describeError(error)}`);
-      }
-    }
+  #lost(error: unknown): void {
+    if (!this.#closed) this.#life.lost(error);
   }
 
   #wrapError(error: unknown, method: string, timeout: number): unknown {

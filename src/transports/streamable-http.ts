@@ -73,7 +73,9 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
     if (Array.isArray(body) && !BATCH_VERSIONS.has(request.headers.get("mcp-protocol-version") ?? "")) {
       return rpcErrorResponse(400, JsonRpcCode.InvalidRequest, "Invalid Request: JSON-RPC batches are not supported by this protocol version");
     }
-    if (!(await isLegacyRequest(request, body))) return modern.fetch(request, { parsedBody: body });
+    // A request for a live 2025-era session is legacy by definition: skip the SDK's (costly) classification.
+    const known = sessionFor(request)?.session;
+    if (!known && !(await isLegacyRequest(request, body))) return modern.fetch(request, { parsedBody: body });
     if (!request.headers.get("mcp-session-id") && isInitializeRequest(body)) return openSession(request, body);
     if (typeof body !== "object" || body === null || (body as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
       return rpcErrorResponse(400, JsonRpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message");

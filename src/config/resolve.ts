@@ -1,6 +1,8 @@
 import * as v from "valibot";
 import { type ConfigIssue, GatewayConfigError } from "../errors.ts";
 import { interpolateEnv } from "./env.ts";
+import { jwtProvider, type JwtProviderOptions } from "../auth/jwt.ts";
+import type { AuthProvider } from "../auth/types.ts";
 import { GatewayConfigSchema } from "./schema.ts";
 import type { GatewayConfig, ResolvedConfig, ResolvedUpstream, UpstreamConfig } from "./types.ts";
 
@@ -19,10 +21,15 @@ export interface ResolveConfigOptions {
  */
 export function resolveConfig(input: unknown, opts: ResolveConfigOptions = {}): ResolvedConfig {
   // Plugins are code, not data: validated on their own and kept as the very objects the user passed.
-  const { plugins: rawPlugins, ...data } = (input && typeof input === "object" ? input : {}) as { plugins?: unknown };
+  // So is auth: providers are objects; the JWT options are data (interpolated here, validated by jwtProvider).
+  const { plugins: rawPlugins, auth: rawAuth, ...data } = (input && typeof input === "object" ? input : {}) as {
+    plugins?: unknown;
+    auth?: unknown;
+  };
   const pluginIssues = checkPlugins(rawPlugins);
   const { value, issues } = interpolateEnv(input && typeof input === "object" ? data : input, opts.env ?? process.env);
   issues.push(...pluginIssues);
+  const auth = resolveAuth(rawAuth, opts, issues);
   const result = v.safeParse(GatewayConfigSchema, value);
   if (!result.success) {
     // A field with an unset variable would fail validation too; one issue is enough.
@@ -38,7 +45,41 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions = {}): 
   const semanticIssues = checkUpstreams(config);
   if (semanticIssues.length > 0) throw new GatewayConfigError(semanticIssues, opts.file);
   const plugins = Object.freeze([...((rawPlugins as ResolvedConfig["plugins"] | undefined) ?? [])]);
-  return Object.freeze({ ...deepFreeze(config), plugins });
+  return Object.freeze({ ...deepFreeze(config), plugins, auth: auth! });
+}
+
+/** `auth: { jwt?, providers? }` → the provider list (empty: no authentication on the MCP routes). */
+function resolveAuth(raw: unknown, opts: ResolveConfigOptions, issues: ConfigIssue[]): ResolvedConfig["auth"] | undefined {
+  if (raw === undefined) return Object.freeze({ providers: Object.freeze([]) });
+  if (!raw || typeof raw !== "object") {
+    issues.push({ path: "auth", message: "expected an object with jwt and/or providers" });
+    return undefined;
+  }
+  const { jwt, providers, ...rest } = raw as { jwt?: unknown; providers?: unknown };
+  for (const key of Object.keys(rest)) issues.push({ path: `auth.${key}`, message: "unknown key (allowed: jwt, providers)" });
+  const list: AuthProvider[] = [];
+  if (jwt !== undefined) {
+    const interpolated = interpolateEnv(jwt, opts.env ?? process.env);
+    issues.push(...interpolated.issues.map((i) => ({ ...i, path: i.path ? `auth.jwt.${i.path}` : "auth.jwt" })));
+    if (interpolated.issues.length === 0) {
+      try {
+        list.push(jwtProvider(interpolated.value as JwtProviderOptions));
+      } catch (error) {
+        if (error instanceof GatewayConfigError) issues.push(...error.issues);
+        else issues.push({ path: "auth.jwt", message: String((error as Error).message ?? error) });
+      }
+    }
+  }
+  if (providers !== undefined) {
+    if (!Array.isArray(providers)) issues.push({ path: "auth.providers", message: "expected an array of auth providers" });
+    else
+      providers.forEach((provider: unknown, index) => {
+        const ok = provider && typeof provider === "object" && typeof (provider as AuthProvider).authenticate === "function";
+        if (ok) list.push(provider as AuthProvider);
+        else issues.push({ path: `auth.providers.${index}`, message: "expected an object with an authenticate(request) function" });
+      });
+  }
+  return Object.freeze({ providers: Object.freeze(list) });
 }
 
 /** A plugin entry is an npm package name or an object with a `name` and, optionally, a `hooks` object. */
@@ -63,7 +104,7 @@ function checkPlugins(plugins: unknown): ConfigIssue[] {
   return issues;
 }
 
-function applyDefaults(input: GatewayConfig): Omit<ResolvedConfig, "plugins"> {
+function applyDefaults(input: GatewayConfig): Omit<ResolvedConfig, "plugins" | "auth"> {
   const timeout = input.defaults?.timeout ?? 30_000;
   return {
     server: {

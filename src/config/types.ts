@@ -1,4 +1,6 @@
 import type { GatewayPlugin } from "../plugins/types.ts";
+import type { JwtProviderOptions } from "../auth/jwt.ts";
+import type { AuthProvider } from "../auth/types.ts";
 
 /** Log verbosity, from quietest to loudest. */
 export type LogLevel = "silent" | "error" | "warn" | "info" | "debug";
@@ -114,6 +116,11 @@ export interface GatewayConfig {
    * package whose default export is a plugin (or a function returning one).
    */
   plugins?: (GatewayPlugin | string)[];
+  /**
+   * Authentication of the MCP routes (`/mcp`, `/sse`, `/messages`). `jwt` builds a JWT provider; `providers` adds
+   * custom ones (tried in order; the first that accepts wins). Omitted: no authentication.
+   */
+  auth?: { jwt?: JwtProviderOptions; providers?: AuthProvider[] };
 }
 
 /** {@link RestartPolicy} with every default applied. */
@@ -186,4 +193,5 @@ export interface ResolvedConfig {
   /** In declaration order. */
   readonly upstreams: readonly ResolvedUpstream[];
   readonly plugins: readonly (GatewayPlugin | string)[];
+  readonly auth: { readonly providers: readonly AuthProvider[] };
 }

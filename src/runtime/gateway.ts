@@ -23,6 +23,8 @@ import { SessionStore } from "./sessions.ts";
 import { fanOutCatalogChange, fanOutUpstreamNotification } from "./fan-out.ts";
 import { loadPlugins } from "../plugins/load.ts";
 import { PluginRunner } from "../plugins/runner.ts";
+import { authenticate, identityOf, unauthorized } from "../auth/authenticate.ts";
+import type { Identity } from "../auth/types.ts";
 
 const VERSION = "0.1.0";
 
@@ -87,7 +89,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   });
   const serverDeps = { router, codec, serverInfo: { name: "mcp-gateway", version: VERSION }, log };
   const createServer = (info: SessionInfo) => createSessionServer(serverDeps, info);
-  const modern: McpHttpHandler = createMcpHandler(() => createServer({ id: randomUUID(), subscriptions: new Set() }), {
+  const modern: McpHttpHandler = createMcpHandler((ctx) => createServer({ id: randomUUID(), subscriptions: new Set(), identity: identityOf(ctx.authInfo) }), {
     legacy: "reject",
     maxRequestBodySize: config.server.maxBodySize,
     onerror: (error) => log.debug(`modern handler: ${error.message}`),
@@ -135,14 +137,16 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const sse = createLegacySseHandlers({ sessions, createServer, messagesPath: "messages", maxBodySize: config.server.maxBodySize });
 
   const app = new H3();
-  const guard = (run: (request: Request) => Promise<Response>) => async (event: { req: Request }) => {
+  const guard = (run: (request: Request, identity?: Identity) => Promise<Response>) => async (event: { req: Request }) => {
     const rejected = checkOrigin(event.req, { allowedOrigins: config.server.allowedOrigins, host: config.server.host });
     if (rejected) return rejected;
     if (plugins.has("request:before")) {
       const answered = await plugins.request(event.req);
       if (answered) return answered;
     }
-    return run(event.req);
+    const auth = await authenticate(config.auth.providers, event.req);
+    if (auth && !auth.ok) return unauthorized(auth);
+    return run(event.req, auth?.identity);
   };
   app.all(config.server.path, guard(streamable));
   app.get("/sse", guard(sse.open));

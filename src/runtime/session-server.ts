@@ -9,6 +9,8 @@ import { GatewayError, JsonRpcCode } from "../errors.ts";
 import { describeError } from "../_utils/errors.ts";
 import type { Logger } from "../_utils/logger.ts";
 import type { CallContext, RequestStatePayload, RoutedMethod, Router } from "./router.ts";
+import { identityOf } from "../auth/authenticate.ts";
+import type { Identity } from "../auth/types.ts";
 
 /** What the gateway offers every client; each method is answered even when no upstream supports it. */
 export const GATEWAY_CAPABILITIES: ServerCapabilities = {
@@ -25,6 +27,8 @@ export interface SessionInfo {
   subscriptions: Set<string>;
   /** Level set by `logging/setLevel`; upstream log messages below it are not sent to this client. */
   logLevel?: string;
+  /** Who opened the session (or sent the stateless request); a session is bound to it. */
+  identity?: Identity;
 }
 
 export interface SessionServerDeps {
@@ -77,6 +81,7 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
       mintState: (payload) => codec.mint(payload),
       subscriptions: session.subscriptions,
       headers: ctx.http?.req?.headers,
+      identity: toHookIdentity(identityOf(ctx.http?.authInfo) ?? session.identity),
     };
   };
 
@@ -120,6 +125,10 @@ function requestScope(ctx: ServerContext): { ctx: ServerContext; end(): void } {
     ctx: { ...ctx, mcpReq: { ...ctx.mcpReq, signal: controller.signal } },
     end: () => ctx.mcpReq.signal.removeEventListener("abort", follow),
   };
+}
+
+function toHookIdentity(identity: Identity | undefined): CallContext["identity"] {
+  return identity ? { subject: identity.subject, claims: identity.claims } : undefined;
 }
 
 /**

@@ -4,6 +4,8 @@ import type { SessionStore } from "../runtime/sessions.ts";
 import type { Server } from "@modelcontextprotocol/server";
 import { readJsonBody, rpcErrorResponse } from "./http-guards.ts";
 import { SseServerTransport } from "./sse-transport.ts";
+import { sameIdentity } from "./streamable-http.ts";
+import type { Identity } from "../auth/types.ts";
 
 export interface LegacySseOptions {
   sessions: SessionStore;
@@ -14,14 +16,14 @@ export interface LegacySseOptions {
 
 /** The 2024-11-05 HTTP+SSE transport: `GET /sse` opens a session, `POST /messages?sessionId=` feeds it. */
 export function createLegacySseHandlers(options: LegacySseOptions): {
-  open: (request: Request) => Promise<Response>;
-  post: (request: Request) => Promise<Response>;
+  open: (request: Request, identity?: Identity) => Promise<Response>;
+  post: (request: Request, identity?: Identity) => Promise<Response>;
 } {
   const { sessions } = options;
   return {
-    async open() {
+    async open(_request, identity) {
       const transport = new SseServerTransport({ messagesPath: options.messagesPath });
-      const info: SessionInfo = { id: transport.sessionId, subscriptions: new Set() };
+      const info: SessionInfo = { id: transport.sessionId, subscriptions: new Set(), identity };
       const server = options.createServer(info);
       sessions.add({ info, kind: "sse", server });
       server.onclose = () => sessions.delete(info.id);
@@ -29,10 +31,10 @@ export function createLegacySseHandlers(options: LegacySseOptions): {
       await server.connect(transport);
       return response;
     },
-    async post(request) {
+    async post(request, identity) {
       const id = new URL(request.url).searchParams.get("sessionId") ?? "";
       const session = sessions.get(id, "sse");
-      if (!session) return rpcErrorResponse(404, JsonRpcCode.SessionNotFound, "Session not found");
+      if (!session || !sameIdentity(session.info.identity, identity)) return rpcErrorResponse(404, JsonRpcCode.SessionNotFound, "Session not found");
       const read = await readJsonBody(request, options.maxBodySize);
       if ("response" in read) return read.response;
       return (session.server.transport as SseServerTransport).handlePostMessage(request, read.value);

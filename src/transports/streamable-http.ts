@@ -10,6 +10,15 @@ import { JsonRpcCode } from "../errors.ts";
 import type { SessionInfo } from "../runtime/session-server.ts";
 import type { SessionStore } from "../runtime/sessions.ts";
 import { readJsonBody, rpcErrorResponse } from "./http-guards.ts";
+import { toAuthInfo } from "../auth/authenticate.ts";
+import type { Identity } from "../auth/types.ts";
+
+const authOf = (identity: Identity | undefined) => (identity ? { authInfo: toAuthInfo(identity) } : {});
+
+/** Same caller: both anonymous, or the same subject from the same provider. */
+export function sameIdentity(a: Identity | undefined, b: Identity | undefined): boolean {
+  return a?.subject === b?.subject && a?.provider === b?.provider;
+}
 
 /** Protocol versions that still allowed JSON-RPC batches (removed in 2025-06-18). */
 const BATCH_VERSIONS = new Set(["2024-11-05", "2025-03-26"]);
@@ -27,11 +36,11 @@ export interface StreamableHttpOptions {
  * stateless handler; everything else is the 2025-era session protocol (`initialize` → `Mcp-Session-Id`,
  * GET stream, DELETE).
  */
-export function createStreamableHttpHandler(options: StreamableHttpOptions): (request: Request) => Promise<Response> {
+export function createStreamableHttpHandler(options: StreamableHttpOptions): (request: Request, identity?: Identity) => Promise<Response> {
   const { sessions, modern } = options;
 
-  const openSession = async (request: Request, body: unknown): Promise<Response> => {
-    const info: SessionInfo = { id: randomUUID(), subscriptions: new Set() };
+  const openSession = async (request: Request, body: unknown, identity: Identity | undefined): Promise<Response> => {
+    const info: SessionInfo = { id: randomUUID(), subscriptions: new Set(), identity };
     const server = options.createServer(info);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => info.id,
@@ -41,7 +50,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
     });
     server.onclose = () => sessions.delete(info.id);
     await server.connect(transport);
-    const response = await transport.handleRequest(request, { parsedBody: body });
+    const response = await transport.handleRequest(request, { parsedBody: body, ...authOf(identity) });
     if (!sessions.get(info.id, "streamable-http")) await server.close();
     return response;
   };
@@ -51,19 +60,22 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
     return id ? { id, session: sessions.get(id, "streamable-http") } : undefined;
   };
 
-  const viaSession = async (request: Request, body?: unknown): Promise<Response> => {
+  const viaSession = async (request: Request, identity: Identity | undefined, body?: unknown): Promise<Response> => {
     const found = sessionFor(request);
     if (!found) {
       return rpcErrorResponse(400, JsonRpcCode.InvalidRequest, "Bad Request: Mcp-Session-Id header is required");
     }
-    if (!found.session) return rpcErrorResponse(404, JsonRpcCode.SessionNotFound, "Session not found");
+    // A session is bound to the identity that opened it: someone else presenting its id finds nothing.
+    if (!found.session || !sameIdentity(found.session.info.identity, identity)) {
+      return rpcErrorResponse(404, JsonRpcCode.SessionNotFound, "Session not found");
+    }
     const transport = found.session.server.transport as WebStandardStreamableHTTPServerTransport;
-    const response = await transport.handleRequest(request, body === undefined ? undefined : { parsedBody: body });
+    const response = await transport.handleRequest(request, { ...(body === undefined ? {} : { parsedBody: body }), ...authOf(identity) });
     return request.method === "GET" ? flushSseHeaders(response) : response;
   };
 
-  return async (request) => {
-    if (request.method === "GET" || request.method === "DELETE") return viaSession(request);
+  return async (request, identity) => {
+    if (request.method === "GET" || request.method === "DELETE") return viaSession(request, identity);
     if (request.method !== "POST") {
       return rpcErrorResponse(405, JsonRpcCode.InvalidRequest, "Method not allowed", { allow: "GET, POST, DELETE" });
     }
@@ -75,12 +87,12 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
     }
     // A request for a live 2025-era session is legacy by definition: skip the SDK's (costly) classification.
     const known = sessionFor(request)?.session;
-    if (!known && !(await isLegacyRequest(request, body))) return modern.fetch(request, { parsedBody: body });
-    if (!request.headers.get("mcp-session-id") && isInitializeRequest(body)) return openSession(request, body);
+    if (!known && !(await isLegacyRequest(request, body))) return modern.fetch(request, { parsedBody: body, ...authOf(identity) });
+    if (!request.headers.get("mcp-session-id") && isInitializeRequest(body)) return openSession(request, body, identity);
     if (typeof body !== "object" || body === null || (body as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
       return rpcErrorResponse(400, JsonRpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message");
     }
-    return viaSession(request, body);
+    return viaSession(request, identity, body);
   };
 }
 

@@ -26,6 +26,16 @@ export type {
 // Upstreams
 export type { Upstream, UpstreamStatus, UpstreamState, UpstreamEvent, Caller } from "./upstreams/types.ts";
 
+// Auth
+export { defineAuthProvider } from "./auth/types.ts";
+export type { AuthProvider, AuthResult, AuthFailureReason, Identity } from "./auth/types.ts";
+export { jwtProvider } from "./auth/jwt.ts";
+export type { JwtProviderOptions } from "./auth/jwt.ts";
+export { mintToken } from "./auth/token.ts";
+
+// Outbound network safety
+export { createSafeFetch } from "./net/safe-fetch.ts";
+
 // Errors
 export { GatewayError, GatewayConfigError, JsonRpcCode } from "./errors.ts";
 export type { GatewayErrorCode, ConfigIssue } from "./errors.ts";

@@ -6,6 +6,7 @@ export const main = defineCommand({
   subCommands: {
     start: () => import("./start.ts").then((m) => m.default),
     dev: () => import("./dev.ts").then((m) => m.default),
+    token: () => import("./token.ts").then((m) => m.default),
   },
 });
 

@@ -79,7 +79,8 @@ function resolveAuth(raw: unknown, opts: ResolveConfigOptions, issues: ConfigIss
         else issues.push({ path: `auth.providers.${index}`, message: "expected an object with an authenticate(request) function" });
       });
   }
-  return Object.freeze({ providers: Object.freeze(list) });
+  const jwtOptions = jwt !== undefined && list.length > 0 ? (interpolateEnv(jwt, opts.env ?? process.env).value as JwtProviderOptions) : undefined;
+  return Object.freeze({ providers: Object.freeze(list), ...(jwtOptions ? { jwt: jwtOptions } : {}) });
 }
 
 /** A plugin entry is an npm package name or an object with a `name` and, optionally, a `hooks` object. */

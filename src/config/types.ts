@@ -193,5 +193,9 @@ export interface ResolvedConfig {
   /** In declaration order. */
   readonly upstreams: readonly ResolvedUpstream[];
   readonly plugins: readonly (GatewayPlugin | string)[];
-  readonly auth: { readonly providers: readonly AuthProvider[] };
+  readonly auth: {
+    readonly providers: readonly AuthProvider[];
+    /** The JWT options as configured (env interpolated), for `gateway token`. Never printed. */
+    readonly jwt?: JwtProviderOptions;
+  };
 }

@@ -7,6 +7,7 @@ import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/typ
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connectV1, firstText, waitFor } from "../_helpers.ts";
 import { startLegacyHttpServer, type LegacyHttpServer } from "../fixtures/servers.ts";
+import { jwtProvider } from "../../src/auth/jwt.ts";
 
 const bin = fileURLToPath(new URL("../../bin/gateway.mjs", import.meta.url));
 let dir: string;
@@ -105,5 +106,29 @@ describe("gateway CLI", () => {
     cli.child.kill("SIGTERM");
     const code = await new Promise((r) => cli.child.once("exit", r));
     expect(code).toBe(0);
+  });
+
+  it("gateway token mints a JWT the configured provider accepts, and says what is missing otherwise", async () => {
+    const file = join(dir, "auth.config.mjs");
+    writeFileSync(
+      file,
+      `export default { auth: { jwt: { secret: "\${env.CLI_TEST_SECRET}", issuer: "https://iss.test", audience: "gw", algorithms: ["HS256"] } } };\n`,
+    );
+    const secret = "cli-test-secret-that-is-32-bytes-long!!";
+    const minted = spawnSync(process.execPath, [bin, "token", "--config", file, "--sub", "alice", "--exp", "10m", "--scope", "tools:read"], {
+      encoding: "utf8",
+      env: { ...process.env, CLI_TEST_SECRET: secret },
+    });
+    expect(minted.status).toBe(0);
+    const token = minted.stdout.trim();
+    const provider = jwtProvider({ secret, issuer: "https://iss.test", audience: "gw", algorithms: ["HS256"] });
+    const result = await provider.authenticate(new Request("http://127.0.0.1/mcp", { headers: { authorization: `Bearer ${token}` } }));
+    expect(result).toMatchObject({ ok: true, identity: { subject: "alice", scopes: ["tools:read"] } });
+
+    const noAuth = join(dir, "noauth.config.mjs");
+    writeFileSync(noAuth, "export default {};\n");
+    const refused = spawnSync(process.execPath, [bin, "token", "--config", noAuth, "--sub", "x"], { encoding: "utf8" });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("auth.jwt.secret");
   });
 });

@@ -23,6 +23,7 @@ describe("resolveConfig defaults", () => {
       log: { level: "info" },
       upstreams: [],
       plugins: [],
+      auth: { providers: [] },
     });
   });
 
@@ -250,7 +251,7 @@ describe("resolveConfig env interpolation", () => {
 
 describe("GatewayConfigSchema", () => {
   it("infers exactly the GatewayConfig type (plugins are validated separately)", () => {
-    expectTypeOf<v.InferOutput<typeof GatewayConfigSchema>>().toEqualTypeOf<Omit<GatewayConfig, "plugins">>();
-    expectTypeOf<v.InferInput<typeof GatewayConfigSchema>>().toEqualTypeOf<Omit<GatewayConfig, "plugins">>();
+    expectTypeOf<v.InferOutput<typeof GatewayConfigSchema>>().toEqualTypeOf<Omit<GatewayConfig, "plugins" | "auth">>();
+    expectTypeOf<v.InferInput<typeof GatewayConfigSchema>>().toEqualTypeOf<Omit<GatewayConfig, "plugins" | "auth">>();
   });
 });

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { type ConfigIssue, GatewayConfigError } from "../errors.ts";
 import { interpolateEnv } from "./env.ts";
+import { parseAllowList } from "../net/address-policy.ts";
 import { jwtProvider, type JwtProviderOptions } from "../auth/jwt.ts";
 import type { AuthProvider } from "../auth/types.ts";
 import { GatewayConfigSchema } from "./schema.ts";
@@ -43,6 +44,11 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions = {}): 
 
   const config = applyDefaults(result.output as GatewayConfig);
   const semanticIssues = checkUpstreams(config);
+  try {
+    parseAllowList(config.network.allow);
+  } catch (error) {
+    semanticIssues.push({ path: "network.allow", message: (error as Error).message });
+  }
   if (semanticIssues.length > 0) throw new GatewayConfigError(semanticIssues, opts.file);
   const plugins = Object.freeze([...((rawPlugins as ResolvedConfig["plugins"] | undefined) ?? [])]);
   return Object.freeze({ ...deepFreeze(config), plugins, auth: auth! });
@@ -120,6 +126,7 @@ function applyDefaults(input: GatewayConfig): Omit<ResolvedConfig, "plugins" | "
     naming: { separator: input.naming?.separator ?? "__" },
     defaults: { timeout },
     log: { level: input.log?.level ?? "info" },
+    network: { allow: input.network?.allow ?? [] },
     upstreams: Object.entries(input.upstreams ?? {}).map(([name, upstream]) =>
       resolveUpstream(name, upstream, timeout),
     ),

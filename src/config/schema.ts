@@ -9,8 +9,8 @@ const NAME_MESSAGE = 'expected 1-32 letters, digits, "_" or "-"';
 const URL_MESSAGE = "expected a URL (http or https)";
 
 /** `strictObject` with messages that name the allowed keys. */
-function strict<const TEntries extends v.ObjectEntries>(entries: TEntries) {
-  const allowed = Object.keys(entries).join(", ");
+function strict<const TEntries extends v.ObjectEntries>(entries: TEntries, alsoAllowed: readonly string[] = []) {
+  const allowed = [...Object.keys(entries), ...alsoAllowed].join(", ");
   return v.strictObject(entries, (issue) => {
     if (issue.expected === "Object") return "expected an object";
     if (issue.expected === "never") return `unknown key (allowed: ${allowed})`;
@@ -143,6 +143,11 @@ export const GatewayConfigSchema = strict({
       ),
     }),
   ),
+  network: v.optional(
+    strict({
+      allow: v.optional(v.array(nonEmptyString(), "expected an array of host names, IPs or CIDRs")),
+    }),
+  ),
   upstreams: v.optional(
     v.record(
       v.pipe(v.string(), v.regex(NAME_RE, `upstream names: ${NAME_MESSAGE}`)),
@@ -150,4 +155,5 @@ export const GatewayConfigSchema = strict({
       "expected an object of upstreams",
     ),
   ),
-});
+  // `plugins` and `auth` hold code and are validated by resolveConfig, outside this schema.
+}, ["plugins", "auth"]);

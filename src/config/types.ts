@@ -109,6 +109,14 @@ export interface GatewayConfig {
     /** Default `"info"`. */
     level?: LogLevel;
   };
+  /** Outbound requests a remote party can steer (A2A endpoints named by agent cards; later REST, OpenAPI, JWKS). */
+  network?: {
+    /**
+     * Hosts, IPs and CIDRs the SSRF guard lets through although they are private, loopback or link-local
+     * (e.g. `["127.0.0.1", "10.0.0.0/8", "*.internal.example"]`). The host of a configured upstream URL is always allowed.
+     */
+    allow?: string[];
+  };
   /** Upstream servers by name; the name is used as the default prefix. */
   upstreams?: Record<string, UpstreamConfig>;
   /**
@@ -190,6 +198,7 @@ export interface ResolvedConfig {
   readonly naming: { readonly separator: string };
   readonly defaults: { readonly timeout: number };
   readonly log: { readonly level: LogLevel };
+  readonly network: { readonly allow: readonly string[] };
   /** In declaration order. */
   readonly upstreams: readonly ResolvedUpstream[];
   readonly plugins: readonly (GatewayPlugin | string)[];

@@ -103,7 +103,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const startUpstream = (upstreamConfig: ResolvedUpstream): Upstream => {
     const upstream =
       upstreamConfig.type === "a2a"
-        ? new A2aUpstream({ config: upstreamConfig, log })
+        ? new A2aUpstream({ config: upstreamConfig, log, networkAllow: config.network.allow })
         : upstreamConfig.isolation === "per-session"
           ? new PerSessionUpstream({ config: upstreamConfig, log, clientInfo, isLiveSession: (id) => sessions.has(id) })
           : new McpUpstream({ config: upstreamConfig, log, clientInfo });

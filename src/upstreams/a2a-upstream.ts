@@ -10,10 +10,13 @@ import { callAgent } from "./a2a-call.ts";
 import { agentCardUrl, agentTools, type AgentTools } from "./a2a-mapping.ts";
 import type { RpcMessage, Upstream, UpstreamEvent, UpstreamRequestOptions, UpstreamStatus } from "./types.ts";
 import { UpstreamLifecycle } from "./lifecycle.ts";
+import { createSafeFetch, type SafeFetch } from "../net/safe-fetch.ts";
 
 export interface A2aUpstreamOptions {
   config: ResolvedA2aUpstream;
   log: Logger;
+  /** `network.allow`: extra hosts/CIDRs the SSRF guard lets through (the card's own host always is). */
+  networkAllow?: readonly string[];
 }
 
 /**
@@ -29,6 +32,7 @@ export class A2aUpstream implements Upstream {
   readonly #factory: ClientFactory;
   readonly #resolver: DefaultAgentCardResolver;
   readonly #life: UpstreamLifecycle;
+  readonly #safeFetch: SafeFetch;
   /** Calls in flight: aborted (and their tasks cancelled) on close. */
   readonly #calls = new Map<AbortController, Promise<unknown>>();
   #client?: Client;
@@ -44,6 +48,10 @@ export class A2aUpstream implements Upstream {
     this.#log = options.log.withTag(`upstream:${this.name}`);
     this.#life = new UpstreamLifecycle(this.name, options.config.restart, this.#log, () => void this.start(), "reading the agent card again");
     this.#cardUrl = agentCardUrl(options.config.url);
+    this.#safeFetch = createSafeFetch({
+      allow: [new URL(this.#cardUrl).hostname.replace(/^\[|\]$/g, ""), ...(options.networkAllow ?? [])],
+      timeoutMs: options.config.timeout + 5_000,
+    });
     const fetchImpl = this.#fetch;
     const legacyCompat = { enabled: true };
     this.#resolver = new DefaultAgentCardResolver({ fetchImpl, legacyCompat });
@@ -111,11 +119,15 @@ export class A2aUpstream implements Upstream {
     this.#life.close();
   }
 
-  /** Only the configured headers go to the agent; the SDK's own (content type, A2A-Version) win on a clash. */
+  /**
+   * Only the configured headers go to the agent; the SDK's own (content type, A2A-Version) win on a clash. Every
+   * request passes the SSRF guard: the card names the RPC endpoint, so a card must not steer us to internal hosts.
+   */
   readonly #fetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const headers = new Headers(this.#config.headers);
     new Headers(init?.headers).forEach((value, key) => headers.set(key, value));
-    return fetch(input, { ...init, headers });
+    const url = input instanceof Request ? input.url : input;
+    return this.#safeFetch(url, { ...init, headers });
   };
 
   async #connect(): Promise<void> {
@@ -206,11 +218,9 @@ export class A2aUpstream implements Upstream {
 
   /** The agent is unreachable: mark it so (its tools leave the catalog) and re-read its card with backoff. */
   #onTransportError(error: unknown): void {
-    // undici: "fetch failed" = no connection, "terminated" = the connection dropped mid-body.
-    const unreachable = error instanceof TypeError && (error.message === "fetch failed" || error.message === "terminated");
-    if (!unreachable || this.#life.status().state !== "connected" || this.#closed) return;
+    if (!isUnreachable(error) || this.#life.status().state !== "connected" || this.#closed) return;
     this.#client = undefined;
-    this.#scheduleReconnect(error.cause ?? error);
+    this.#scheduleReconnect((error as { cause?: unknown }).cause ?? error);
   }
 
   #scheduleReconnect(error: unknown): void {
@@ -220,4 +230,15 @@ export class A2aUpstream implements Upstream {
 
 function invalidParams(message: string): GatewayError {
   return new GatewayError("BAD_REQUEST", message, { status: 400, rpcCode: JsonRpcCode.InvalidParams });
+}
+
+/** No connection, or the connection dropped: the agent is gone (as opposed to an error it answered with). */
+function isUnreachable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && ["ECONNREFUSED", "ECONNRESET", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "UPSTREAM_UNAVAILABLE"].includes(code)) {
+    return true;
+  }
+  const message = error instanceof Error ? error.message : "";
+  // undici's wording for the same two cases, should a caller hand us a global-fetch error.
+  return message === "fetch failed" || message === "terminated" || message === "socket hang up";
 }

@@ -24,6 +24,7 @@ describe("resolveConfig defaults", () => {
       upstreams: [],
       plugins: [],
       auth: { providers: [] },
+      network: { allow: [] },
     });
   });
 
@@ -120,7 +121,7 @@ describe("resolveConfig validation", () => {
   });
 
   it("rejects unknown keys and names the allowed ones", () => {
-    expect(issuesOf({ sever: {} })).toEqual(["sever: unknown key (allowed: server, naming, defaults, log, upstreams)"]);
+    expect(issuesOf({ sever: {} })).toEqual(["sever: unknown key (allowed: server, naming, defaults, log, network, upstreams, plugins, auth)"]);
     expect(issuesOf({ server: { hots: "x" } })).toEqual([
       "server.hots: unknown key (allowed: host, port, path, allowedOrigins, maxBodySize, pageSize, sessionIdleTimeout)",
     ]);
@@ -253,5 +254,12 @@ describe("GatewayConfigSchema", () => {
   it("infers exactly the GatewayConfig type (plugins are validated separately)", () => {
     expectTypeOf<v.InferOutput<typeof GatewayConfigSchema>>().toEqualTypeOf<Omit<GatewayConfig, "plugins" | "auth">>();
     expectTypeOf<v.InferInput<typeof GatewayConfigSchema>>().toEqualTypeOf<Omit<GatewayConfig, "plugins" | "auth">>();
+  });
+});
+
+describe("network.allow", () => {
+  it("accepts hosts, IPs and CIDRs and reports a malformed entry under network.allow", () => {
+    expect(resolveConfig({ network: { allow: ["127.0.0.1", "10.0.0.0/8", "*.internal.example", "::1"] } }).network.allow).toHaveLength(4);
+    expect(() => resolveConfig({ network: { allow: ["10.0.0.0/99"] } })).toThrow(/network\.allow/);
   });
 });

@@ -20,6 +20,7 @@ export const JsonRpcCode = {
 export type GatewayErrorCode =
   | "CONFIG_INVALID"
   | "NAME_COLLISION"
+  | "CONFLICT"
   | "NOT_FOUND"
   | "UPSTREAM_UNAVAILABLE"
   | "UPSTREAM_TIMEOUT"

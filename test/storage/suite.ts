@@ -34,7 +34,8 @@ export function runStorageSuite(target: StorageTarget): void {
       expect([...(await appliedVersions(gdb.db))]).toContain(latest);
     });
 
-    it.skipIf(!target.persistent)("re-opening an up-to-date database applies nothing", async () => {
+    const persistentIt = target.persistent ? it : () => {};
+    persistentIt("re-opening an up-to-date database applies nothing", async () => {
       const loc = await target.fresh();
       const first = await open(loc);
       await first.close();
@@ -44,7 +45,7 @@ export function runStorageSuite(target: StorageTarget): void {
       expect(rows).toHaveLength(migrations.length);
     });
 
-    it.skipIf(!target.persistent)("two connections opening at once apply each migration exactly once", async () => {
+    persistentIt("two connections opening at once apply each migration exactly once", async () => {
       const loc = await target.fresh();
       const [a, b] = await Promise.all([open(loc), open(loc)]);
       expect([...a.migrated, ...b.migrated].sort()).toEqual(migrations.map((m) => m.version));

@@ -7,6 +7,7 @@ export const main = defineCommand({
     start: () => import("./start.ts").then((m) => m.default),
     dev: () => import("./dev.ts").then((m) => m.default),
     token: () => import("./token.ts").then((m) => m.default),
+    translate: () => import("./translate.ts").then((m) => m.default),
   },
 });
 

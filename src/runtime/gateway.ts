@@ -65,7 +65,8 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const clientInfo = { name: "mcp-gateway", version: VERSION };
   let upstreams = new Map<string, Upstream>();
   const upstreamConfigs = new Map<string, ResolvedUpstream>();
-  const unsubscribers = new Map<string, () => void>();
+  /** Keyed by the upstream object: on reload a replacement shares its predecessor's name. */
+  const unsubscribers = new Map<Upstream, () => void>();
   const registry = new Registry({ separator: config.naming.separator, log });
   let plugins = await PluginRunner.create(await loadPlugins(config.plugins), log);
   const sessions = new SessionStore({
@@ -107,15 +108,16 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
         : upstreamConfig.isolation === "per-session"
           ? new PerSessionUpstream({ config: upstreamConfig, log, clientInfo, isLiveSession: (id) => sessions.has(id) })
           : new McpUpstream({ config: upstreamConfig, log, clientInfo });
-    unsubscribers.set(upstream.name, upstream.subscribe(onUpstreamEvent));
+    unsubscribers.set(upstream, upstream.subscribe(onUpstreamEvent));
     upstreamConfigs.set(upstream.name, upstreamConfig);
     return upstream;
   };
   const syncRegistry = () =>
     registry.setUpstreams(config.upstreams.filter((u) => upstreams.has(u.name)).map((u) => ({ upstream: upstreams.get(u.name)!, prefix: u.prefix })));
-  const retire = async (upstream: Upstream) => {
-    unsubscribers.get(upstream.name)?.();
-    await upstream.close({ drainMs: upstreamConfigs.get(upstream.name)?.timeout ?? 30_000 });
+  const retire = async (upstream: Upstream, drainMs: number) => {
+    unsubscribers.get(upstream)?.();
+    unsubscribers.delete(upstream);
+    await upstream.close({ drainMs });
   };
 
   for (const upstreamConfig of config.upstreams) {
@@ -129,6 +131,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   if ((options.strictNames ?? true) && conflicts.length > 0) {
     registry.close();
     await Promise.allSettled([...upstreams.values()].map((u) => u.close()));
+    await Promise.all([sessions.closeAll(), modern.close(), plugins.close()]);
     throw new GatewayError("NAME_COLLISION", `Name collisions between upstreams:\n  ${conflicts.join("\n  ")}`);
   }
 
@@ -172,7 +175,9 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     async reload(next) {
       const resolved = isResolved(next) ? next : resolveConfig(next);
       const nextUpstreams = new Map<string, Upstream>();
-      const retired: Upstream[] = [];
+      // Drain with the retiring upstream's own timeout (its replacement may configure another).
+      const retired: { upstream: Upstream; drainMs: number }[] = [];
+      const retiring = (upstream: Upstream) => ({ upstream, drainMs: upstreamConfigs.get(upstream.name)?.timeout ?? 30_000 });
       const started: Upstream[] = [];
       for (const upstreamConfig of resolved.upstreams) {
         if (!upstreamConfig.enabled) continue;
@@ -182,12 +187,12 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
           upstreamConfigs.set(upstreamConfig.name, upstreamConfig);
           continue;
         }
-        if (current) retired.push(current);
+        if (current) retired.push(retiring(current));
         const fresh = startUpstream(upstreamConfig);
         nextUpstreams.set(upstreamConfig.name, fresh);
         started.push(fresh);
       }
-      for (const [name, upstream] of upstreams) if (!nextUpstreams.has(name)) retired.push(upstream);
+      for (const [name, upstream] of upstreams) if (!nextUpstreams.has(name)) retired.push(retiring(upstream));
       const nextPlugins = await PluginRunner.create(await loadPlugins(resolved.plugins), log, plugins);
       await Promise.all(started.map((u) => u.start()));
       const previousPlugins = plugins;
@@ -197,7 +202,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
       upstreams = nextUpstreams;
       syncRegistry();
       await registry.settled();
-      await Promise.allSettled(retired.map(retire));
+      await Promise.allSettled(retired.map((r) => retire(r.upstream, r.drainMs)));
       log.info(`config reloaded: ${started.length} upstream(s) started, ${retired.length} retired`);
     },
 

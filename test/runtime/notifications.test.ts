@@ -116,3 +116,25 @@ describe("session lifetime", () => {
     }
   });
 });
+
+describe("after a reload replaces an upstream", () => {
+  it("still delivers that upstream's notifications (the old listener goes, the new one stays)", async () => {
+    const config = (timeout: number) => ({ log: { level: "silent" as const }, upstreams: { up: { type: "streamable-http" as const, url: upstream.url, timeout } } });
+    const gateway = await createGateway(config(30_000));
+    const { url: base } = await gateway.listen({ port: 0 });
+    await gateway.reload(config(20_000));
+    const client = new V1Client({ name: "after-reload", version: "1" });
+    try {
+      await client.connect(new V1HttpTransport(new URL(`${base}/mcp`)));
+      await client.subscribeResource({ uri: "fixture://items/9" });
+      const updated = nextEvent<string>((resolve) =>
+        client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params.uri)),
+      );
+      await upstream.updateResource("fixture://items/9");
+      expect(await updated).toBe("fixture://items/9");
+    } finally {
+      await client.close();
+      await gateway.close();
+    }
+  });
+});

@@ -29,6 +29,8 @@ export interface SessionInfo {
   logLevel?: string;
   /** Who opened the session (or sent the stateless request); a session is bound to it. */
   identity?: Identity;
+  /** Virtual server the client connected to (`/servers/<name>/...`); undefined = the whole catalog. */
+  server?: string;
 }
 
 export interface SessionServerDeps {

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createDatabase, type Database } from "db0";
 import sqliteConnector from "db0/connectors/better-sqlite3";
 import postgresqlConnector from "db0/connectors/postgresql";
+import pg from "pg";
 import { GatewayError } from "../errors.ts";
 import { describeError } from "../_utils/errors.ts";
 import type { Dialect } from "./dialect.ts";
@@ -61,7 +62,8 @@ function connect(url: string | undefined, cwd: string): { dialect: Dialect; db: 
   const path = /^(?:file|sqlite):(.+)$/.exec(url)?.[1];
   if (path) return { dialect: "sqlite", db: sqliteFile(resolve(cwd, path)) };
   if (/^postgres(?:ql)?:\/\//.test(url)) {
-    return { dialect: "postgresql", db: createDatabase(postgresqlConnector({ connectionString: url })) };
+    const lib = { ...pg, Client: ResilientPgClient } as unknown as typeof import("pg");
+    return { dialect: "postgresql", db: createDatabase(postgresqlConnector({ connectionString: url, lib })) };
   }
   throw new GatewayError(
     "CONFIG_INVALID",
@@ -119,4 +121,86 @@ function createHandle(dialect: Dialect, db: Database, migrated: number[]): Gatew
       await db.dispose();
     },
   };
+}
+
+/**
+ * The one `pg` connection db0 holds, made survivable: a connection error while idle (server restart,
+ * `pg_terminate_backend`) no longer crashes the process as an unhandled `error` event. The next query
+ * then fails once with a clear error and the one after reconnects; failing once keeps a transaction whose
+ * connection died from continuing, autocommitted, on a new connection.
+ */
+class ResilientPgClient {
+  readonly #config: pg.ClientConfig;
+  #client: Promise<pg.Client> | undefined;
+  #active: pg.Client | undefined;
+  #lost: Error | undefined;
+  #inFlight = 0;
+
+  constructor(config: pg.ClientConfig) {
+    this.#config = config;
+  }
+
+  async connect(): Promise<void> {
+    await this.#current();
+  }
+
+  async query(sql: string, params?: unknown[]): Promise<pg.QueryResult> {
+    const lost = this.#lost;
+    this.#lost = undefined;
+    if (lost) throw lost;
+    const client = await this.#current();
+    this.#inFlight++;
+    try {
+      return await client.query(sql, params);
+    } catch (error) {
+      // The caller sees this failure, so the next query may reconnect straight away.
+      if (isConnectionLoss(error)) this.#drop(client);
+      throw error;
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async end(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    this.#active = undefined;
+    await (await client?.catch(() => undefined))?.end();
+  }
+
+  #current(): Promise<pg.Client> {
+    this.#client ??= this.#open();
+    return this.#client;
+  }
+
+  async #open(): Promise<pg.Client> {
+    const client = new pg.Client(this.#config);
+    // An in-flight query already rejects with the driver's error; only an idle loss needs reporting.
+    client.on("error", (error) => this.#drop(client, this.#inFlight === 0 ? error.message : undefined));
+    client.on("end", () => this.#drop(client, this.#inFlight === 0 ? "connection closed" : undefined));
+    try {
+      await client.connect();
+    } catch (error) {
+      this.#client = undefined;
+      throw error;
+    }
+    this.#active = client;
+    return client;
+  }
+
+  #drop(client: pg.Client, unreported?: string): void {
+    if (this.#active !== client) return;
+    this.#active = undefined;
+    this.#client = undefined;
+    if (unreported === undefined) return;
+    this.#lost = new GatewayError("INTERNAL", `Lost the PostgreSQL connection (${unreported}); the next query reconnects`, {
+      status: 503,
+    });
+  }
+}
+
+/** Server shutdown/termination (SQLSTATE class 57P) or a closed socket: this client is unusable. */
+function isConnectionLoss(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (typeof code === "string" && code.startsWith("57P")) || /^Connection terminated/.test(String(message));
 }

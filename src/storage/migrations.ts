@@ -76,6 +76,23 @@ CREATE TABLE entry_latency_buckets (
   PRIMARY KEY (kind, name, bucket)
 );`,
   },
+  {
+    version: 2,
+    name: "api_keys",
+    // Only a hash of the key's secret is stored; `prefix` (gk_<id>) is what lists show.
+    sql: `
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  scopes {json} NOT NULL DEFAULT '[]',
+  subject TEXT NOT NULL,
+  created_at {timestamp} NOT NULL DEFAULT {now},
+  revoked_at {timestamp},
+  last_used_at {timestamp}
+);`,
+  },
 ];
 
 const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

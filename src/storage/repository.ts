@@ -53,6 +53,24 @@ export interface MetricsRepository {
   get(kind: EntryKind, name: string): Promise<EntryMetrics>;
   /** Clears one entry, or every entry when called without arguments. */
   reset(kind?: EntryKind, name?: string): Promise<void>;
+  /** Adds pre-aggregated deltas in one transaction; equivalent to the matching `record` calls. */
+  addBatch(deltas: MetricsDelta[]): Promise<void>;
+  /** Metrics of every entry with at least one call, ordered by kind then name. */
+  list(): Promise<(EntryMetrics & { kind: EntryKind; name: string })[]>;
+}
+
+/** Calls aggregated in memory for one entry, flushed with `MetricsRepository.addBatch`. */
+export interface MetricsDelta {
+  kind: EntryKind;
+  name: string;
+  calls: number;
+  errors: number;
+  minMs: number;
+  maxMs: number;
+  sumMs: number;
+  lastUsed: string;
+  /** bucket index (LATENCY_BUCKETS_MS) → count */
+  buckets: Record<number, number>;
 }
 
 type Row = Record<string, unknown>;
@@ -135,25 +153,52 @@ export function createMetricsRepository(gdb: GatewayDatabase): MetricsRepository
   const upsertMetrics = renderSql(
     gdb.dialect,
     `INSERT INTO entry_metrics (kind, name, calls, errors, latency_min_ms, latency_max_ms, latency_sum_ms, last_used_at)
-     VALUES (?, ?, 1, ?, ?, ?, ?, ?)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (kind, name) DO UPDATE SET
-       calls = entry_metrics.calls + 1,
+       calls = entry_metrics.calls + excluded.calls,
        errors = entry_metrics.errors + excluded.errors,
        latency_min_ms = {least}(COALESCE(entry_metrics.latency_min_ms, excluded.latency_min_ms), excluded.latency_min_ms),
        latency_max_ms = {greatest}(COALESCE(entry_metrics.latency_max_ms, excluded.latency_max_ms), excluded.latency_max_ms),
        latency_sum_ms = entry_metrics.latency_sum_ms + excluded.latency_sum_ms,
-       last_used_at = excluded.last_used_at`,
+       last_used_at = {greatest}(COALESCE(entry_metrics.last_used_at, excluded.last_used_at), excluded.last_used_at)`,
   );
-  const upsertBucket = `INSERT INTO entry_latency_buckets (kind, name, bucket, count) VALUES (?, ?, ?, 1)
-     ON CONFLICT (kind, name, bucket) DO UPDATE SET count = entry_latency_buckets.count + 1`;
+  const upsertBucket = `INSERT INTO entry_latency_buckets (kind, name, bucket, count) VALUES (?, ?, ?, ?)
+     ON CONFLICT (kind, name, bucket) DO UPDATE SET count = entry_latency_buckets.count + excluded.count`;
 
   return {
     record: (kind, name, latencyMs, ok) =>
       gdb.transaction(async (db) => {
         const latency = Math.max(0, latencyMs);
         const now = new Date().toISOString();
-        await db.prepare(upsertMetrics).run(kind, name, ok ? 0 : 1, latency, latency, latency, now);
-        await db.prepare(upsertBucket).run(kind, name, bucketOf(latency));
+        await db.prepare(upsertMetrics).run(kind, name, 1, ok ? 0 : 1, latency, latency, latency, now);
+        await db.prepare(upsertBucket).run(kind, name, bucketOf(latency), 1);
+      }),
+    addBatch: (deltas) =>
+      gdb.transaction(async (db) => {
+        for (const d of deltas) {
+          if (!(d.calls > 0)) continue;
+          const [min, max, sum] = [Math.max(0, d.minMs), Math.max(0, d.maxMs), Math.max(0, d.sumMs)];
+          await db.prepare(upsertMetrics).run(d.kind, d.name, d.calls, d.errors, min, max, sum, d.lastUsed);
+          for (const [bucket, count] of Object.entries(d.buckets)) {
+            if (count > 0) await db.prepare(upsertBucket).run(d.kind, d.name, Number(bucket), count);
+          }
+        }
+      }),
+    list: () =>
+      gdb.transaction(async (db) => {
+        const { rows = [] } = await db.sql`SELECT * FROM entry_metrics ORDER BY kind, name`;
+        const buckets = await db.sql`SELECT kind, name, bucket, count FROM entry_latency_buckets ORDER BY bucket`;
+        const key = (r: Row) => `${String(r.kind)}\0${String(r.name)}`;
+        const byEntry = new Map<string, Row[]>();
+        for (const b of buckets.rows ?? []) {
+          const list = byEntry.get(key(b)) ?? [];
+          if (list.push(b) === 1) byEntry.set(key(b), list);
+        }
+        return rows.map((row) => ({
+          kind: String(row.kind) as EntryKind,
+          name: String(row.name),
+          ...toMetrics(row, byEntry.get(key(row)) ?? []),
+        }));
       }),
     get: (kind, name) =>
       gdb.transaction(async (db) => {
@@ -162,17 +207,7 @@ export function createMetricsRepository(gdb: GatewayDatabase): MetricsRepository
         if (!row) return emptyMetrics();
         const buckets = await db.sql`SELECT bucket, count FROM entry_latency_buckets
           WHERE kind = ${kind} AND name = ${name} ORDER BY bucket`;
-        const calls = Number(row.calls);
-        const max = numberOrUndefined(row.latency_max_ms);
-        return {
-          calls,
-          errors: Number(row.errors),
-          min: numberOrUndefined(row.latency_min_ms),
-          avg: calls > 0 ? Number(row.latency_sum_ms) / calls : undefined,
-          p95: percentile(buckets.rows ?? [], calls, 0.95, max),
-          max,
-          lastUsed: fromSqlTimestamp(row.last_used_at),
-        };
+        return toMetrics(row, buckets.rows ?? []);
       }),
     reset: (kind, name) =>
       gdb.transaction(async (db) => {
@@ -194,9 +229,24 @@ function conflict(name: string): GatewayError {
   });
 }
 
-function bucketOf(latencyMs: number): number {
+/** Index into `LATENCY_BUCKETS_MS` of the bucket holding `latencyMs` (the last index + 1 is open-ended). */
+export function bucketOf(latencyMs: number): number {
   const index = LATENCY_BUCKETS_MS.findIndex((bound) => latencyMs <= bound);
   return index === -1 ? LATENCY_BUCKETS_MS.length : index;
+}
+
+function toMetrics(row: Row, buckets: Row[]): EntryMetrics {
+  const calls = Number(row.calls);
+  const max = numberOrUndefined(row.latency_max_ms);
+  return {
+    calls,
+    errors: Number(row.errors),
+    min: numberOrUndefined(row.latency_min_ms),
+    avg: calls > 0 ? Number(row.latency_sum_ms) / calls : undefined,
+    p95: percentile(buckets, calls, 0.95, max),
+    max,
+    lastUsed: fromSqlTimestamp(row.last_used_at),
+  };
 }
 
 function percentile(buckets: Row[], total: number, q: number, max: number | undefined): number | undefined {

@@ -3,12 +3,18 @@ import { GatewayError } from "../../src/errors.ts";
 import { type GatewayDatabase, openDatabase } from "../../src/storage/database.ts";
 import { appliedVersions, migrations } from "../../src/storage/migrations.ts";
 import { createMetricsRepository, createServerRepository } from "../../src/storage/repository.ts";
+import { runEntrySuite } from "./entries-suite.ts";
+import { runMetricsBatchSuite } from "./metrics-suite.ts";
+import { runSnapshotSuite } from "./snapshot-suite.ts";
+import { runUpstreamSuite } from "./upstreams-suite.ts";
 
 /** A place to open gateway databases: a fresh, empty location per `fresh()` call. */
 export interface StorageTarget {
   name: string;
   /** False for `:memory:`: each open is a new database, so re-open/concurrency tests do not apply. */
   persistent: boolean;
+  /** True when two open handles on one location may write concurrently (Postgres; SQLite's writer lock would block the thread). */
+  multiConnection?: boolean;
   fresh(): Promise<{ url: string | undefined; cwd: string }>;
 }
 
@@ -130,4 +136,8 @@ export function runStorageSuite(target: StorageTarget): void {
       expect(await metrics.get("resource", "b")).toMatchObject({ calls: 0, p95: undefined, lastUsed: undefined });
     });
   });
+  runEntrySuite(target);
+  runUpstreamSuite(target);
+  runMetricsBatchSuite(target);
+  runSnapshotSuite(target);
 }

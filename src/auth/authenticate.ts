@@ -1,5 +1,6 @@
 import type { AuthInfo } from "@modelcontextprotocol/server";
 import { JsonRpcCode } from "../errors.ts";
+import { checkRequiredScopes, resourceMetadataUrl, type ResourceConfig } from "./resource-metadata.ts";
 import type { AuthProvider, AuthResult, Identity } from "./types.ts";
 
 /**
@@ -17,13 +18,24 @@ export async function authenticate(providers: readonly AuthProvider[], request: 
   return failure;
 }
 
+/** Extra parameters of the `WWW-Authenticate` challenge. */
+export interface ChallengeOptions {
+  /** RFC 9728 metadata URL, sent as `resource_metadata` on every 401/403 when the gateway is an OAuth resource. */
+  resourceMetadata?: string;
+  /** Scopes needed, sent as `scope` on a 403 `insufficient_scope`. */
+  scope?: readonly string[];
+}
+
 /** 401 (or 403) with a `WWW-Authenticate: Bearer` challenge and a JSON-RPC error body; never echoes credentials. */
-export function unauthorized(result: Extract<AuthResult, { ok: false }>): Response {
+export function unauthorized(result: Extract<AuthResult, { ok: false }>, options: ChallengeOptions = {}): Response {
   const forbidden = result.reason === "forbidden";
-  const challenge =
-    result.reason === "missing"
-      ? "Bearer"
-      : `Bearer error="${forbidden ? "insufficient_scope" : "invalid_token"}", error_description="${result.message.replace(/["\\]/g, "")}"`;
+  const params: string[] = [];
+  if (result.reason !== "missing") {
+    params.push(`error="${forbidden ? "insufficient_scope" : "invalid_token"}"`, `error_description="${result.message.replace(/["\\]/g, "")}"`);
+  }
+  if (forbidden && options.scope?.length) params.push(`scope="${options.scope.join(" ").replace(/["\\]/g, "")}"`);
+  if (options.resourceMetadata) params.push(`resource_metadata="${options.resourceMetadata.replace(/["\\]/g, "")}"`);
+  const challenge = params.length === 0 ? "Bearer" : `Bearer ${params.join(", ")}`;
   return Response.json(
     { jsonrpc: "2.0", id: null, error: { code: JsonRpcCode.InvalidRequest, message: `${forbidden ? "Forbidden" : "Unauthorized"}: ${result.message}` } },
     { status: forbidden ? 403 : 401, headers: { "www-authenticate": challenge } },
@@ -38,4 +50,22 @@ export function toAuthInfo(identity: Identity): AuthInfo {
 /** The identity a handler context carries, if any. */
 export function identityOf(authInfo: AuthInfo | undefined): Identity | undefined {
   return authInfo?.extra?.identity as Identity | undefined;
+}
+
+/**
+ * The whole authentication step of a route: run the providers, then check `auth.resource.requiredScopes`.
+ * Failures come back as ready 401/403 responses carrying `resource_metadata` (for `server`'s metadata when given).
+ */
+export async function authenticateRequest(
+  auth: { providers: readonly AuthProvider[]; resource?: ResourceConfig },
+  request: Request,
+  server?: string,
+): Promise<{ identity?: Identity; response?: undefined } | { response: Response }> {
+  const challenge: ChallengeOptions = auth.resource ? { resourceMetadata: resourceMetadataUrl(auth.resource, server) } : {};
+  const result = await authenticate(auth.providers, request);
+  if (result && !result.ok) return { response: unauthorized(result, challenge) };
+  if (!result) return {};
+  const lacking = checkRequiredScopes(result.identity, auth.resource?.requiredScopes);
+  if (lacking) return { response: unauthorized(lacking, { ...challenge, scope: auth.resource?.requiredScopes }) };
+  return { identity: result.identity };
 }

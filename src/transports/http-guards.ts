@@ -24,7 +24,7 @@ export function checkOrigin(request: Request, policy: OriginPolicy): Response | 
   if (loopbackBind) {
     // In-process Requests carry no Host header; the URL host is what the client addressed.
     const host = request.headers.get("host") ?? new URL(request.url).host;
-    if (!LOOPBACK.has(hostnameOf(host))) return rpcErrorResponse(403, JsonRpcCode.InvalidRequest, "Forbidden: Host not allowed");
+    if (!LOOPBACK.has(hostnameOf(host).toLowerCase())) return rpcErrorResponse(403, JsonRpcCode.InvalidRequest, "Forbidden: Host not allowed");
   }
   const origin = request.headers.get("origin");
   if (!origin) return undefined;

@@ -1,0 +1,47 @@
+import { GatewayError, JsonRpcCode } from "../../errors.ts";
+
+/**
+ * The calls a local upstream is running. Each gets its own abort signal (caller's cancel, timeout, close) and
+ * settles when that signal aborts, even if the function ignores it; `close` drains, then aborts the rest.
+ */
+export class InFlightCalls {
+  readonly #calls = new Map<AbortController, Promise<unknown>>();
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  /** Run `fn` with a signal aborted by `signal`, after `timeout` ms (error -32011 naming `what`), or on close. */
+  run<T>(what: string, timeout: number, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(new GatewayError("UPSTREAM_TIMEOUT", `${what} did not finish within ${timeout} ms`, { status: 504, rpcCode: JsonRpcCode.UpstreamError }));
+    }, timeout);
+    const onAbort = () => controller.abort(signal?.reason ?? new Error("request cancelled"));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const aborted = new Promise<never>((_, reject) => {
+      if (controller.signal.aborted) reject(controller.signal.reason);
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
+    });
+    const call = Promise.race([Promise.resolve().then(() => fn(controller.signal)), aborted]).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      this.#calls.delete(controller);
+    });
+    this.#calls.set(controller, call.catch(() => {}));
+    return call;
+  }
+
+  /** Give running calls up to `drainMs` to finish, then abort the rest with `reason`. */
+  async close(drainMs: number | undefined, reason: Error): Promise<void> {
+    if (drainMs && this.#calls.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise((resolve) => (timer = setTimeout(resolve, drainMs)));
+      await Promise.race([Promise.allSettled(this.#calls.values()), deadline]);
+      clearTimeout(timer);
+    }
+    for (const controller of this.#calls.keys()) controller.abort(reason);
+    await Promise.allSettled(this.#calls.values());
+  }
+}

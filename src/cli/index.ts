@@ -7,7 +7,9 @@ export const main = defineCommand({
     start: () => import("./start.ts").then((m) => m.default),
     dev: () => import("./dev.ts").then((m) => m.default),
     token: () => import("./token.ts").then((m) => m.default),
+    explain: () => import("./explain.ts").then((m) => m.default),
     translate: () => import("./translate.ts").then((m) => m.default),
+    wrapper: () => import("./wrapper.ts").then((m) => m.default),
   },
 });
 

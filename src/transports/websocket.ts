@@ -1,0 +1,107 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Server } from "@modelcontextprotocol/server";
+import { getWebSocketHooks, setWebSocketHooks, type Hooks } from "crossws";
+import nodeAdapter from "crossws/adapters/node";
+import type { Identity } from "../auth/types.ts";
+import type { SessionInfo } from "../runtime/session-server.ts";
+import type { SessionStore } from "../runtime/sessions.ts";
+import { WsServerTransport } from "./ws-transport.ts";
+
+/** The WebSocket subprotocol MCP clients offer. */
+export const MCP_WS_SUBPROTOCOL = "mcp";
+
+export interface WebSocketEndpointOptions {
+  sessions: SessionStore;
+  createServer: (info: SessionInfo) => Server;
+  /** Largest accepted message in bytes (`config.server.maxBodySize`). */
+  maxBodySize: number;
+  /** Bytes queued for a slow client before its connection is closed. Default 16 MiB. */
+  maxQueueBytes?: number;
+}
+
+/** Builds a `/ws`-style endpoint; `server` scopes its sessions to a virtual server (`/servers/<name>/ws`). */
+export type WebSocketEndpointFactory = (scope?: { server?: string }) => (request: Request, identity?: Identity) => Promise<Response>;
+
+/**
+ * MCP over WebSocket: run it behind the same guard as the HTTP routes (origin, plugins, auth happen before the
+ * upgrade). It answers with h3's `426` response carrying the crossws hooks for this one connection; the server's
+ * upgrade listener (see {@link createUpgradeHandler}) picks them up. Each connection is one session.
+ */
+export function createWebSocketEndpoint(options: WebSocketEndpointOptions): WebSocketEndpointFactory {
+  return (scope = {}) =>
+    async (request, identity) => {
+      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return new Response("WebSocket upgrade required (subprotocol mcp)", { status: 426, headers: { upgrade: "websocket" } });
+      }
+      const hooks = connectionHooks(options, { identity, server: scope.server });
+      // Also on the request: the rebuild-proof channel, should a middleware replace the response.
+      setWebSocketHooks(request, hooks);
+      return Object.assign(new Response(null, { status: 426 }), { crossws: hooks });
+    };
+}
+
+function connectionHooks(options: WebSocketEndpointOptions, who: { identity?: Identity; server?: string }): Partial<Hooks> {
+  let transport: WsServerTransport | undefined;
+  return {
+    upgrade(request) {
+      const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+      return offered.includes(MCP_WS_SUBPROTOCOL) ? { protocol: MCP_WS_SUBPROTOCOL } : {};
+    },
+    async open(peer) {
+      transport = new WsServerTransport(peer, { maxMessageBytes: options.maxBodySize, maxQueueBytes: options.maxQueueBytes });
+      const info: SessionInfo = { id: transport.sessionId, subscriptions: new Set(), identity: who.identity, server: who.server };
+      const server = options.createServer(info);
+      options.sessions.add({ info, kind: "ws", server });
+      server.onclose = () => options.sessions.delete(info.id);
+      await server.connect(transport);
+    },
+    message(_peer, message) {
+      transport?.receive(message.text());
+    },
+    close() {
+      transport?.closed();
+    },
+    error() {
+      transport?.closed();
+    },
+  };
+}
+
+/** Node `upgrade` listener for a gateway: `server.on("upgrade", gw.handleUpgrade)`; `close()` drops every socket. */
+export interface UpgradeHandler {
+  (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Serve WebSocket upgrades by asking `fetch` (the gateway's h3 app) for the hooks: a refused request (403, 401,
+ * 404…) is written back as that HTTP response. `maxPayload` bounds incoming frames; `pingIntervalMs` pings idle
+ * sockets and drops those that stop answering.
+ */
+export function createUpgradeHandler(
+  fetch: (request: Request) => Response | Promise<Response>,
+  options: { maxPayload: number; pingIntervalMs?: number },
+): UpgradeHandler {
+  const adapter = nodeAdapter({
+    idleTimeout: (options.pingIntervalMs ?? 30_000) / 1000,
+    serverOptions: { maxPayload: options.maxPayload },
+    resolve: async (request) => {
+      const response = (await fetch(request)) as Response & { crossws?: Partial<Hooks> };
+      const hooks = response.crossws ?? (response.status === 426 ? getWebSocketHooks(request) : undefined);
+      if (hooks) return hooks;
+      const refused = response.status === 426 ? new Response("Not a WebSocket endpoint", { status: 404 }) : response;
+      return { upgrade: () => refused };
+    },
+  });
+  const handle = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = `http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`;
+    const headers = new Headers();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (typeof value === "string") headers.set(key, value);
+      else if (Array.isArray(value)) headers.set(key, value.join(", "));
+    }
+    return adapter.handleUpgrade(req, socket, head, new Request(url, { method: "GET", headers }));
+  };
+  return Object.assign(handle, { close: () => adapter.closeAll(1001, "server shutting down", true) });
+}

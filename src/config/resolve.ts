@@ -1,9 +1,14 @@
+import { dirname, resolve as resolvePath } from "node:path";
 import * as v from "valibot";
 import { type ConfigIssue, GatewayConfigError } from "../errors.ts";
 import { interpolateEnv } from "./env.ts";
 import { parseAllowList } from "../net/address-policy.ts";
 import { jwtProvider, type JwtProviderOptions } from "../auth/jwt.ts";
+import { resolvePolicyConfig } from "../auth/policy-schema.ts";
+import { ResourceConfigSchema, type ResourceConfig } from "../auth/resource-metadata.ts";
 import type { AuthProvider } from "../auth/types.ts";
+import { resolveLocalEntries } from "../upstreams/local/config.ts";
+import { resolveRestApis } from "../upstreams/rest/config.ts";
 import { GatewayConfigSchema } from "./schema.ts";
 import type { GatewayConfig, ResolvedConfig, ResolvedUpstream, UpstreamConfig } from "./types.ts";
 
@@ -23,9 +28,13 @@ export interface ResolveConfigOptions {
 export function resolveConfig(input: unknown, opts: ResolveConfigOptions = {}): ResolvedConfig {
   // Plugins are code, not data: validated on their own and kept as the very objects the user passed.
   // So is auth: providers are objects; the JWT options are data (interpolated here, validated by jwtProvider).
-  const { plugins: rawPlugins, auth: rawAuth, ...data } = (input && typeof input === "object" ? input : {}) as {
+  // Local tools, prompts and resources hold functions and schemas: validated by resolveLocalEntries.
+  const { plugins: rawPlugins, auth: rawAuth, tools: rawTools, prompts: rawPrompts, resources: rawResources, ...data } = (input && typeof input === "object" ? input : {}) as {
     plugins?: unknown;
     auth?: unknown;
+    tools?: unknown;
+    prompts?: unknown;
+    resources?: unknown;
   };
   const pluginIssues = checkPlugins(rawPlugins);
   const { value, issues } = interpolateEnv(input && typeof input === "object" ? data : input, opts.env ?? process.env);
@@ -42,8 +51,16 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions = {}): 
   }
   if (!result.success || issues.length > 0) throw new GatewayConfigError(issues, opts.file);
 
-  const config = applyDefaults(result.output as GatewayConfig);
-  const semanticIssues = checkUpstreams(config);
+  const defaulted = applyDefaults(result.output as GatewayConfig);
+  const local = resolveLocalEntries(
+    { tools: rawTools, prompts: rawPrompts, resources: rawResources, local: result.output.local },
+    // File resource roots are relative to the config file (the working directory without one).
+    { timeout: defaulted.defaults.timeout, upstreamNames: defaulted.upstreams.map((u) => u.name), ...(opts.file ? { baseDir: dirname(resolvePath(opts.file)) } : {}) },
+  );
+  const withLocal = local.upstream ? { ...defaulted, upstreams: [...defaulted.upstreams, local.upstream] } : defaulted;
+  const rest = resolveRestApis(result.output.rest as GatewayConfig["rest"], { timeout: defaulted.defaults.timeout, upstreamNames: withLocal.upstreams.map((u) => u.name) });
+  const config = { ...withLocal, upstreams: [...withLocal.upstreams, ...rest.upstreams] };
+  const semanticIssues = [...local.issues, ...rest.issues, ...checkUpstreams(config)];
   try {
     parseAllowList(config.network.allow);
   } catch (error) {
@@ -61,15 +78,16 @@ function resolveAuth(raw: unknown, opts: ResolveConfigOptions, issues: ConfigIss
     issues.push({ path: "auth", message: "expected an object with jwt and/or providers" });
     return undefined;
   }
-  const { jwt, providers, ...rest } = raw as { jwt?: unknown; providers?: unknown };
-  for (const key of Object.keys(rest)) issues.push({ path: `auth.${key}`, message: "unknown key (allowed: jwt, providers)" });
+  const { jwt, providers, resource: rawResource, ...rest } = raw as { jwt?: unknown; providers?: unknown; resource?: unknown };
+  for (const key of Object.keys(rest)) issues.push({ path: `auth.${key}`, message: "unknown key (allowed: jwt, providers, resource)" });
+  const resource = resolveResource(rawResource, opts, issues);
   const list: AuthProvider[] = [];
   if (jwt !== undefined) {
     const interpolated = interpolateEnv(jwt, opts.env ?? process.env);
     issues.push(...interpolated.issues.map((i) => ({ ...i, path: i.path ? `auth.jwt.${i.path}` : "auth.jwt" })));
     if (interpolated.issues.length === 0) {
       try {
-        list.push(jwtProvider(interpolated.value as JwtProviderOptions));
+        list.push(jwtProvider(bindAudience(interpolated.value, resource, issues) as JwtProviderOptions));
       } catch (error) {
         if (error instanceof GatewayConfigError) issues.push(...error.issues);
         else issues.push({ path: "auth.jwt", message: String((error as Error).message ?? error) });
@@ -85,8 +103,31 @@ function resolveAuth(raw: unknown, opts: ResolveConfigOptions, issues: ConfigIss
         else issues.push({ path: `auth.providers.${index}`, message: "expected an object with an authenticate(request) function" });
       });
   }
-  const jwtOptions = jwt !== undefined && list.length > 0 ? (interpolateEnv(jwt, opts.env ?? process.env).value as JwtProviderOptions) : undefined;
-  return Object.freeze({ providers: Object.freeze(list), ...(jwtOptions ? { jwt: jwtOptions } : {}) });
+  const jwtOptions = jwt !== undefined && list.length > 0 ? (bindAudience(interpolateEnv(jwt, opts.env ?? process.env).value, resource, []) as JwtProviderOptions) : undefined;
+  return Object.freeze({ providers: Object.freeze(list), ...(jwtOptions ? { jwt: jwtOptions } : {}), ...(resource ? { resource } : {}) });
+}
+
+/** `auth.resource`: validated RFC 9728 / RFC 8707 settings. */
+function resolveResource(raw: unknown, opts: ResolveConfigOptions, issues: ConfigIssue[]): ResourceConfig | undefined {
+  if (raw === undefined) return undefined;
+  const interpolated = interpolateEnv(raw, opts.env ?? process.env);
+  issues.push(...interpolated.issues.map((i) => ({ ...i, path: i.path ? `auth.resource.${i.path}` : "auth.resource" })));
+  const result = v.safeParse(ResourceConfigSchema, interpolated.value);
+  if (result.success) return deepFreeze(result.output as ResourceConfig);
+  for (const issue of result.issues) {
+    const path = v.getDotPath(issue);
+    issues.push({ path: path ? `auth.resource.${path}` : "auth.resource", message: issue.message });
+  }
+  return undefined;
+}
+
+/** With `auth.resource`, the JWT audience is the resource URL (RFC 8707): defaulted, and any other value is an error. */
+function bindAudience(jwt: unknown, resource: ResourceConfig | undefined, issues: ConfigIssue[]): unknown {
+  if (!resource || !jwt || typeof jwt !== "object") return jwt;
+  const { audience } = jwt as { audience?: unknown };
+  const same = audience === undefined || audience === resource.url || (Array.isArray(audience) && audience.length === 1 && audience[0] === resource.url);
+  if (!same) issues.push({ path: "auth.jwt.audience", message: `must be the resource URL "${resource.url}" (auth.resource.url) or be omitted` });
+  return { ...jwt, audience: resource.url };
 }
 
 /** A plugin entry is an npm package name or an object with a `name` and, optionally, a `hooks` object. */
@@ -127,6 +168,15 @@ function applyDefaults(input: GatewayConfig): Omit<ResolvedConfig, "plugins" | "
     defaults: { timeout },
     log: { level: input.log?.level ?? "info" },
     network: { allow: input.network?.allow ?? [] },
+    policy: resolvePolicyConfig(input.policy),
+    servers: Object.entries(input.servers ?? {}).map(([name, spec]) => ({ ...spec, name, source: "config" as const })),
+    entries: input.entries ?? {},
+    storage: { ...(input.storage?.db === undefined ? {} : { db: input.storage.db }), cache: input.storage?.cache ?? "memory", syncInterval: input.storage?.syncInterval ?? 2000 },
+    admin: {
+      enabled: input.admin?.token !== undefined || Object.keys(input.admin?.users ?? {}).length > 0,
+      ...(input.admin?.token === undefined ? {} : { token: input.admin.token }),
+      users: input.admin?.users ?? {},
+    },
     upstreams: Object.entries(input.upstreams ?? {}).map(([name, upstream]) =>
       resolveUpstream(name, upstream, timeout),
     ),
@@ -149,7 +199,12 @@ function resolveUpstream(name: string, upstream: UpstreamConfig, timeout: number
     const { url, headers = {}, skills = "per-skill" } = upstream;
     return { type: "a2a", ...common, isolation: "shared", protocol: "auto", url, headers, skills };
   }
-  const mcp = { ...common, isolation: upstream.isolation ?? "shared", protocol: upstream.protocol ?? "auto" } as const;
+  const mcp = {
+    ...common,
+    isolation: upstream.isolation ?? "shared",
+    protocol: upstream.protocol ?? "auto",
+    ...(upstream.forwardIdentity ? { forwardIdentity: upstream.forwardIdentity } : {}),
+  } as const;
   switch (upstream.type) {
     case "stdio": {
       const { command, args = [], env = {}, cwd } = upstream;

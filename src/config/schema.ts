@@ -1,4 +1,10 @@
 import * as v from "valibot";
+import { PolicyConfigSchema } from "../auth/policy-schema.ts";
+import { ForwardIdentitySchema } from "../auth/forward-identity.ts";
+import { EntryOverridesSchema, ServerNameSchema, ServerSpecSchema } from "../registry/server-spec.ts";
+import { codeRecord, LocalSectionSchema } from "../upstreams/local/schema.ts";
+import { RestConfigSchema } from "../upstreams/rest/schema.ts";
+import type { GatewayConfig } from "./types.ts";
 
 const NAME_RE = /^[a-zA-Z0-9_-]{1,32}$/;
 const SEPARATOR_RE = /^[a-zA-Z0-9_-]{1,4}$/;
@@ -77,6 +83,7 @@ const common = {
     v.picklist(["auto", "legacy", "2026-07-28"], 'expected "auto", "legacy" or "2026-07-28"'),
   ),
   restart: v.optional(restart),
+  forwardIdentity: v.optional(ForwardIdentitySchema),
 };
 
 /** A2A agents: no `isolation` (stateless HTTP) and no `protocol` (not MCP). */
@@ -155,5 +162,32 @@ export const GatewayConfigSchema = strict({
       "expected an object of upstreams",
     ),
   ),
+  policy: v.optional(PolicyConfigSchema),
+  servers: v.optional(v.record(ServerNameSchema, ServerSpecSchema, "expected an object of virtual servers")),
+  entries: v.optional(EntryOverridesSchema),
+  storage: v.optional(
+    strict({
+      db: v.optional(nonEmptyString()),
+      cache: v.optional(
+        v.pipe(
+          v.string("expected \"memory\" or a redis:// URL"),
+          v.check((s) => s === "memory" || /^rediss?:\/\//.test(s), 'expected "memory" or a redis:// URL'),
+        ),
+      ),
+      syncInterval: v.optional(positiveInt()),
+    }),
+  ),
+  admin: v.optional(
+    strict({
+      token: v.optional(v.pipe(v.string("expected a string"), v.minLength(16, "expected at least 16 characters"))),
+      users: v.optional(v.record(v.string(), v.pipe(v.string("expected a string"), v.minLength(8, "expected at least 8 characters")), "expected an object of user: password")),
+    }),
+  ),
+  local: v.optional(LocalSectionSchema),
+  rest: v.optional(RestConfigSchema),
+  // Local entries hold code: resolveConfig takes them out and resolveLocalEntries validates them.
+  tools: v.optional(codeRecord<NonNullable<GatewayConfig["tools"]>>()),
+  prompts: v.optional(codeRecord<NonNullable<GatewayConfig["prompts"]>>()),
+  resources: v.optional(codeRecord<NonNullable<GatewayConfig["resources"]>>()),
   // `plugins` and `auth` hold code and are validated by resolveConfig, outside this schema.
 }, ["plugins", "auth"]);

@@ -1,6 +1,12 @@
 import type { GatewayPlugin } from "../plugins/types.ts";
 import type { JwtProviderOptions } from "../auth/jwt.ts";
 import type { AuthProvider } from "../auth/types.ts";
+import type { RestApiConfig } from "../upstreams/rest/types.ts";
+import type { PolicyConfig, ResolvedPolicyConfig } from "../auth/policy-schema.ts";
+import type { ResourceConfig } from "../auth/resource-metadata.ts";
+import type { ForwardIdentityConfig } from "../auth/forward-identity.ts";
+import type { EntryOverrides, NamedServerSpec, ServerSpec } from "../registry/server-spec.ts";
+import type { LocalPrompt, LocalResource, LocalTool } from "../upstreams/local/define.ts";
 
 /** Log verbosity, from quietest to loudest. */
 export type LogLevel = "silent" | "error" | "warn" | "info" | "debug";
@@ -34,6 +40,8 @@ export interface UpstreamCommonConfig {
   /** Default `"auto"`. */
   protocol?: UpstreamProtocol;
   restart?: RestartPolicy;
+  /** Opt-in: pass selected claims of the caller to this upstream (headers or `_meta`, optionally signed). */
+  forwardIdentity?: ForwardIdentityConfig;
 }
 
 /** An MCP server started as a child process, spoken to over stdin/stdout. */
@@ -66,7 +74,7 @@ export type A2aSkillMode = "per-skill" | "single";
  * An A2A agent, found by its agent card, whose skills are offered as MCP tools.
  * `isolation` and `protocol` do not apply (A2A is stateless HTTP; tasks carry their own ids).
  */
-export interface A2aUpstreamConfig extends Omit<UpstreamCommonConfig, "isolation" | "protocol"> {
+export interface A2aUpstreamConfig extends Omit<UpstreamCommonConfig, "isolation" | "protocol" | "forwardIdentity"> {
   type: "a2a";
   /** The agent card URL, or the agent's base URL (the card is then read from `<url>/.well-known/agent-card.json`). */
   url: string;
@@ -119,6 +127,8 @@ export interface GatewayConfig {
   };
   /** Upstream servers by name; the name is used as the default prefix. */
   upstreams?: Record<string, UpstreamConfig>;
+  /** HTTP APIs offered as tools (hand-written mappings and/or an OpenAPI import), by name; see docs/rest.md. */
+  rest?: Record<string, RestApiConfig>;
   /**
    * Plugins in run order (see `priority`): objects from `definePlugin()` / a plugin factory, or the name of an npm
    * package whose default export is a plugin (or a function returning one).
@@ -128,7 +138,41 @@ export interface GatewayConfig {
    * Authentication of the MCP routes (`/mcp`, `/sse`, `/messages`). `jwt` builds a JWT provider; `providers` adds
    * custom ones (tried in order; the first that accepts wins). Omitted: no authentication.
    */
-  auth?: { jwt?: JwtProviderOptions; providers?: AuthProvider[] };
+  auth?: {
+    jwt?: JwtProviderOptions;
+    providers?: AuthProvider[];
+    /** The gateway as an OAuth 2.1 protected resource: RFC 9728 metadata, `resource_metadata` challenges, `aud` bound to `url`. */
+    resource?: ResourceConfig;
+  };
+  /** Authorization: roles/scopes/claims → allow/deny rules over methods, upstreams, servers and entry names (docs/security.md). */
+  policy?: PolicyConfig;
+  /** Virtual servers: curated bundles of catalog entries, each served at `/servers/<name>/mcp` (and `/sse`, `/ws`). */
+  servers?: Record<string, ServerSpec>;
+  /** Overrides for any catalog entry, everywhere: tags, description, annotations, `enabled: false` to hide it. */
+  entries?: EntryOverrides;
+  storage?: {
+    /** Registry database: `postgres://…`, `sqlite:<file>`, `sqlite::memory:`. Default: SQLite at `.gateway/gateway.sqlite`, opened only when the admin API is enabled. */
+    db?: string;
+    /** Cache for upstream lists: `"memory"` (default) or a `redis://` URL. */
+    cache?: string;
+    /** How often (ms) to pick up run-time changes other gateways wrote to the same database. Default 2000. */
+    syncInterval?: number;
+  };
+  /** Admin REST API under `/admin`: disabled unless a token or users are configured. */
+  admin?: {
+    /** Bearer token (at least 16 characters), e.g. `"${env.GATEWAY_ADMIN_TOKEN}"`. */
+    token?: string;
+    /** HTTP basic users: name → password. */
+    users?: Record<string, string>;
+  };
+  /** Tools implemented by functions in this config (`defineTool`), served by the in-process upstream "local". */
+  tools?: Record<string, LocalTool<any, any>>;
+  /** Prompt templates (Liquid, `definePrompt`) served by the upstream "local". */
+  prompts?: Record<string, LocalPrompt>;
+  /** Static, file and computed resources (`defineResource`) served by the upstream "local". */
+  resources?: Record<string, LocalResource>;
+  /** How the local entries appear: `prefix` (default `false`: own names), `enabled`, `timeout`, `allowedRoot` for file resources. */
+  local?: { enabled?: boolean; prefix?: string | false; timeout?: number; allowedRoot?: string };
 }
 
 /** {@link RestartPolicy} with every default applied. */
@@ -148,6 +192,7 @@ export interface ResolvedUpstreamCommon {
   readonly isolation: UpstreamIsolation;
   readonly protocol: UpstreamProtocol;
   readonly restart: ResolvedRestartPolicy;
+  readonly forwardIdentity?: ForwardIdentityConfig;
 }
 
 /** A resolved stdio upstream. */
@@ -182,7 +227,29 @@ export interface ResolvedA2aUpstream extends ResolvedUpstreamCommon {
 }
 
 /** One upstream with every default applied. */
-export type ResolvedUpstream = ResolvedStdioUpstream | ResolvedStreamableHttpUpstream | ResolvedSseUpstream | ResolvedA2aUpstream;
+/**
+ * The tools, prompts and resources declared in the config, served in process (name `"local"`). Holds code:
+ * compared by the gateway with `LocalUpstream.update`, not by JSON.
+ */
+export interface ResolvedLocalUpstream extends ResolvedUpstreamCommon {
+  readonly type: "local";
+  readonly tools: Readonly<Record<string, LocalTool<any, any>>>;
+  readonly prompts: Readonly<Record<string, LocalPrompt>>;
+  readonly resources: Readonly<Record<string, LocalResource>>;
+  /** Absolute default root of file resources (`local.allowedRoot`). */
+  readonly allowedRoot?: string;
+  /** Directory relative resource roots were resolved against. */
+  readonly baseDir: string;
+}
+
+/** A REST API from the `rest` section (`isolation` is always `"shared"`, `protocol` always `"auto"`). */
+export interface ResolvedRestUpstream extends ResolvedUpstreamCommon {
+  readonly type: "rest";
+  /** The API's config as validated (secrets interpolated; never printed). */
+  readonly api: RestApiConfig;
+}
+
+export type ResolvedUpstream = ResolvedStdioUpstream | ResolvedStreamableHttpUpstream | ResolvedSseUpstream | ResolvedA2aUpstream | ResolvedLocalUpstream | ResolvedRestUpstream;
 
 /** A validated, frozen config with every default applied. */
 export interface ResolvedConfig {
@@ -206,5 +273,13 @@ export interface ResolvedConfig {
     readonly providers: readonly AuthProvider[];
     /** The JWT options as configured (env interpolated), for `gateway token`. Never printed. */
     readonly jwt?: JwtProviderOptions;
+    readonly resource?: ResourceConfig;
   };
+  /** Always present: without `policy` in the input, `{ default: "allow", rules: [] }`. */
+  readonly policy: ResolvedPolicyConfig;
+  /** Virtual servers declared in config, in declaration order. */
+  readonly servers: readonly NamedServerSpec[];
+  readonly entries: EntryOverrides;
+  readonly storage: { readonly db?: string; readonly cache: string; readonly syncInterval: number };
+  readonly admin: { readonly enabled: boolean; readonly token?: string; readonly users: Readonly<Record<string, string>> };
 }

@@ -191,3 +191,14 @@ function toResponse(res: IncomingMessage, method: string, url: URL, signal: Abor
   Object.defineProperty(response, "url", { value: url.href });
   return response;
 }
+
+/**
+ * Check a URL the way a safe fetch would, without sending anything: scheme, literal addresses, and every
+ * address its host resolves to. For outbound URLs whose connection another client makes (run-time MCP upstreams).
+ */
+export async function assertOutboundUrl(input: string, options: { allow?: readonly string[]; lookup?: SafeLookup } = {}): Promise<void> {
+  const allow = parseAllowList(options.allow);
+  const verdict = checkUrl(input, { allow });
+  if (!verdict.ok) throw blockedRequestError(verdict.host, verdict.reason);
+  await resolveTarget(verdict, allow, options.lookup ?? defaultLookup);
+}

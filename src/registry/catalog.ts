@@ -9,12 +9,24 @@ export interface NamedEntry {
   original: string;
   /** The upstream's object with only `name` rewritten; every other field forwarded untouched. */
   item: Record<string, unknown>;
+  /** Labels from entry overrides (matched by `tag:` selectors). */
+  tags?: readonly string[];
+  /** Arguments a virtual server fixes: merged over the client's on every call. */
+  fixed?: Readonly<Record<string, unknown>>;
+}
+
+/** A listed resource: its URI is forwarded unchanged. */
+export interface ResourceEntry {
+  upstream: string;
+  item: Record<string, unknown>;
+  tags?: readonly string[];
 }
 
 export interface TemplateEntry {
   upstream: string;
   template: UriTemplate;
   item: Record<string, unknown>;
+  tags?: readonly string[];
 }
 
 /** The merged view of every connected upstream: immutable, rebuilt off the hot path. */
@@ -22,7 +34,7 @@ export interface Catalog {
   readonly tools: ReadonlyMap<string, NamedEntry>;
   readonly prompts: ReadonlyMap<string, NamedEntry>;
   /** Resource URI → upstream. URIs are forwarded unchanged. */
-  readonly resources: ReadonlyMap<string, { upstream: string; item: Record<string, unknown> }>;
+  readonly resources: ReadonlyMap<string, ResourceEntry>;
   readonly templates: readonly TemplateEntry[];
   /** One message per tool/prompt name that two upstreams claim; the first upstream (config order) keeps it. */
   readonly conflicts: readonly string[];
@@ -40,7 +52,7 @@ export interface CatalogSource {
 export function buildCatalog(sources: readonly CatalogSource[], separator: string): Catalog {
   const tools = new Map<string, NamedEntry>();
   const prompts = new Map<string, NamedEntry>();
-  const resources = new Map<string, { upstream: string; item: Record<string, unknown> }>();
+  const resources = new Map<string, ResourceEntry>();
   const templates: TemplateEntry[] = [];
   const conflicts: string[] = [];
   const shadowed: string[] = [];

@@ -2,6 +2,7 @@ import type { Logger } from "../_utils/logger.ts";
 import { describeError } from "../_utils/errors.ts";
 import type { Upstream, UpstreamEvent } from "../upstreams/types.ts";
 import { buildCatalog, type Catalog } from "./catalog.ts";
+import type { ListCache } from "./list-cache.ts";
 import { LISTS, fetchList, type ListKind, type UpstreamSnapshot } from "./snapshot.ts";
 
 /** Which merged lists changed; clients get one `list_changed` per true flag. */
@@ -14,6 +15,8 @@ export interface CatalogChange {
 interface Member {
   upstream: Upstream;
   prefix: string | false;
+  /** Identifies the upstream's config in the shared list cache. */
+  fingerprint?: string;
   snapshot?: UpstreamSnapshot;
   unsubscribe: () => void;
   /** In-flight refresh per list, so bursts of list_changed coalesce into at most one extra fetch. */
@@ -38,10 +41,12 @@ export class Registry {
   #listeners = new Set<(change: CatalogChange) => void>();
   readonly #separator: string;
   readonly #log: Logger;
+  readonly #cache?: ListCache;
 
-  constructor(options: { separator: string; log: Logger }) {
+  constructor(options: { separator: string; log: Logger; cache?: ListCache }) {
     this.#separator = options.separator;
     this.#log = options.log;
+    this.#cache = options.cache;
   }
 
   get catalog(): Catalog {
@@ -49,10 +54,10 @@ export class Registry {
   }
 
   /** Replace the set of upstreams (config order matters: earlier upstreams win name clashes). */
-  setUpstreams(list: readonly { upstream: Upstream; prefix: string | false }[]): void {
+  setUpstreams(list: readonly { upstream: Upstream; prefix: string | false; fingerprint?: string }[]): void {
     const before = listedMembers(this.#members);
     const next = new Map<string, Member>();
-    for (const { upstream, prefix } of list) {
+    for (const { upstream, prefix, fingerprint } of list) {
       const existing = this.#members.get(upstream.name);
       if (existing && existing.upstream === upstream) {
         existing.prefix = prefix;
@@ -60,7 +65,7 @@ export class Registry {
         continue;
       }
       existing?.unsubscribe();
-      const member: Member = { upstream, prefix, unsubscribe: () => {}, refreshing: {}, dirty: new Set() };
+      const member: Member = { upstream, prefix, fingerprint, unsubscribe: () => {}, refreshing: {}, dirty: new Set() };
       member.unsubscribe = upstream.subscribe((event) => this.#onEvent(member, event));
       next.set(upstream.name, member);
       if (upstream.status().state === "connected") void this.#refresh(member, KINDS);
@@ -102,19 +107,20 @@ export class Registry {
       return;
     }
     const kinds = KIND_FOR_NOTIFICATION[event.message.method];
-    if (kinds) void this.#refresh(member, kinds);
+    if (kinds) void this.#refresh(member, kinds, true);
   }
 
-  #refresh(member: Member, kinds: ListKind[]): Promise<void> {
+  /** `changed`: the upstream said so; the cached copy is dropped and not read. */
+  #refresh(member: Member, kinds: ListKind[], changed = false): Promise<void> {
     const jobs = kinds.map((kind) => {
       const running = member.refreshing[kind];
       if (running) {
         member.dirty.add(kind);
         return running;
       }
-      const job = this.#fetch(member, kind).finally(() => {
+      const job = this.#fetch(member, kind, changed).finally(() => {
         delete member.refreshing[kind];
-        if (member.dirty.delete(kind)) void this.#refresh(member, [kind]);
+        if (member.dirty.delete(kind)) void this.#refresh(member, [kind], true);
       });
       member.refreshing[kind] = job;
       return job;
@@ -122,7 +128,17 @@ export class Registry {
     return Promise.all(jobs).then(() => {});
   }
 
-  async #fetch(member: Member, kind: ListKind): Promise<void> {
+  /**
+   * Fetch one list. With a cache, a connect first serves the cached copy (stale-while-revalidate: the catalog is
+   * complete before a slow upstream answers), then the upstream's answer replaces it and is stored.
+   */
+  async #fetch(member: Member, kind: ListKind, changed: boolean): Promise<void> {
+    const cache = member.fingerprint ? this.#cache : undefined;
+    if (cache && changed) await cache.invalidate(member.fingerprint!, kind);
+    else if (cache) {
+      const cached = await cache.get(member.fingerprint!, kind);
+      if (cached) this.#apply(member, kind, cached);
+    }
     let items: Record<string, unknown>[];
     try {
       items = await fetchList(member.upstream, kind);
@@ -130,6 +146,11 @@ export class Registry {
       this.#log.warn(`could not refresh ${LISTS[kind].method} of upstream "${member.upstream.name}": ${describeError(error)}`);
       return;
     }
+    if (cache) void cache.set(member.fingerprint!, kind, items);
+    this.#apply(member, kind, items);
+  }
+
+  #apply(member: Member, kind: ListKind, items: Record<string, unknown>[]): void {
     if (this.#members.get(member.upstream.name) !== member || member.upstream.status().state !== "connected") return;
     const snapshot = member.snapshot ?? { tools: [], prompts: [], resources: [], templates: [] };
     if (member.snapshot && JSON.stringify(snapshot[kind]) === JSON.stringify(items)) return;

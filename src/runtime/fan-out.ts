@@ -6,7 +6,7 @@ import type { SessionStore } from "./sessions.ts";
 const LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
 /** Tell every client that a merged list changed: session clients directly, 2026-07-28 clients via their listen streams. */
-export function fanOutCatalogChange(change: CatalogChange, sessions: SessionStore, modern: McpHttpHandler): void {
+export function fanOutCatalogChange(change: CatalogChange, sessions: SessionStore, modern: readonly McpHttpHandler[]): void {
   for (const session of sessions.values()) {
     const server = session.server;
     if (!server.transport) continue;
@@ -14,19 +14,21 @@ export function fanOutCatalogChange(change: CatalogChange, sessions: SessionStor
     if (change.prompts) void server.sendPromptListChanged().catch(() => {});
     if (change.resources) void server.sendResourceListChanged().catch(() => {});
   }
-  if (change.tools) modern.notify.toolsChanged();
-  if (change.prompts) modern.notify.promptsChanged();
-  if (change.resources) modern.notify.resourcesChanged();
+  for (const handler of modern) {
+    if (change.tools) handler.notify.toolsChanged();
+    if (change.prompts) handler.notify.promptsChanged();
+    if (change.resources) handler.notify.resourcesChanged();
+  }
 }
 
 /** Deliver an upstream notification that is not tied to one request (resource updates, log messages). */
-export function fanOutUpstreamNotification(message: RpcMessage, sessions: SessionStore, modern: McpHttpHandler): void {
+export function fanOutUpstreamNotification(message: RpcMessage, sessions: SessionStore, modern: readonly McpHttpHandler[]): void {
   if (message.method === "notifications/resources/updated") {
     const uri = String(message.params?.uri ?? "");
     for (const session of sessions.values()) {
       if (session.info.subscriptions.has(uri)) void session.server.sendResourceUpdated({ uri }).catch(() => {});
     }
-    modern.notify.resourceUpdated(uri);
+    for (const handler of modern) handler.notify.resourceUpdated(uri);
     return;
   }
   if (message.method === "notifications/message") {

@@ -1,16 +1,33 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createMcpHandler, createRequestStateCodec, type McpHttpHandler } from "@modelcontextprotocol/server";
 import { H3 } from "h3";
 import { toNodeHandler } from "h3/node";
 import { serve } from "srvx";
-import type { GatewayConfig, ResolvedConfig, ResolvedUpstream } from "../config/types.ts";
+import type { GatewayConfig, ResolvedConfig, ResolvedLocalUpstream, ResolvedUpstream } from "../config/types.ts";
+import type { LocalPromptTemplate } from "../upstreams/local/define.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { GatewayError } from "../errors.ts";
 import { Registry } from "../registry/registry.ts";
+import { createListCache } from "../registry/list-cache.ts";
+import { CatalogViews } from "../registry/views.ts";
+import type { NamedServerSpec } from "../registry/server-spec.ts";
+import { createPolicy } from "../auth/policy.ts";
+import { secretBoxFromEnv, type SecretBox } from "../auth/secret-box.ts";
+import { mountAdmin } from "../admin/index.ts";
+import { describeError } from "../_utils/errors.ts";
+import { mergeEntryOverrides, openCatalogStore, type RuntimeState } from "./catalog-store.ts";
+import { MetricsRecorder } from "./metrics.ts";
+import { checkRuntimeUpstream, composeUpstreams } from "./runtime-upstreams.ts";
+import { JsonRpcCode } from "../errors.ts";
+import { rpcErrorResponse } from "../transports/http-guards.ts";
+import { Endpoints, type Endpoint } from "./endpoints.ts";
 import { checkOrigin } from "../transports/http-guards.ts";
 import { createLegacySseHandlers } from "../transports/legacy-sse.ts";
 import { createStreamableHttpHandler } from "../transports/streamable-http.ts";
+import { createUpgradeHandler, createWebSocketEndpoint, type WebSocketEndpointFactory } from "../transports/websocket.ts";
 import { A2aUpstream } from "../upstreams/a2a-upstream.ts";
+import { RestUpstream } from "../upstreams/rest/rest-upstream.ts";
+import { LocalUpstream } from "../upstreams/local/local-upstream.ts";
 import { McpUpstream } from "../upstreams/mcp-upstream.ts";
 import { PerSessionUpstream } from "../upstreams/per-session.ts";
 import type { Upstream, UpstreamEvent } from "../upstreams/types.ts";
@@ -23,8 +40,10 @@ import { SessionStore } from "./sessions.ts";
 import { fanOutCatalogChange, fanOutUpstreamNotification } from "./fan-out.ts";
 import { loadPlugins } from "../plugins/load.ts";
 import { PluginRunner } from "../plugins/runner.ts";
-import { authenticate, identityOf, unauthorized } from "../auth/authenticate.ts";
+import { authenticate, authenticateRequest, identityOf, unauthorized } from "../auth/authenticate.ts";
 import type { Identity } from "../auth/types.ts";
+import { explainAccess, type Explanation, type ExplainSubject } from "../auth/explain.ts";
+import { RESOURCE_METADATA_PATH, serveResourceMetadata } from "../auth/resource-metadata.ts";
 
 const VERSION = "0.1.0";
 
@@ -33,6 +52,10 @@ export interface CreateGatewayOptions {
   log?: Logger;
   /** Fail start-up when two upstreams claim the same exposed name (default true). */
   strictNames?: boolean;
+  /** Encrypts credentials the admin API stores. Default: from `GATEWAY_SECRET_KEY(S)` in the environment. */
+  secretBox?: SecretBox;
+  /** Keep-alive interval for idle SSE streams (`: ping`) and WebSocket connections (ping frames), in ms. Default 15 000 / 30 000. */
+  keepAliveMs?: number;
 }
 
 /** A running gateway. Everything it owns is released by `close()`. */
@@ -44,9 +67,15 @@ export interface Gateway {
   fetch(request: Request): Promise<Response>;
   /** Node `(req, res)` handler for `node:http` or Express (`app.use("/gw", gw.handler)`). */
   readonly handler: ReturnType<typeof toNodeHandler>;
+  /** Node `upgrade` listener serving `/ws` when you bring your own server: `server.on("upgrade", gw.handleUpgrade)`. */
+  readonly handleUpgrade: (req: import("node:http").IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => Promise<void>;
+  /** Builds a WebSocket route handler (run it behind the guard); `{ server }` scopes sessions to a virtual server. */
+  readonly webSocket: WebSocketEndpointFactory;
   health(): HealthReport;
   /** Live size of the per-client state the gateway owns: both are 0 once every client has closed. */
   stats(): { sessions: number; inputFlows: number };
+  /** Dry run of the authorization policy for a token or claims (`gateway explain`): the decision and the rule that made it. */
+  explain(who: ExplainSubject, method: string, name?: string, server?: string): Promise<Explanation>;
   /** Apply a new config: upstreams are added, removed or replaced; in-flight requests finish first. */
   reload(config: GatewayConfig | ResolvedConfig): Promise<void>;
   /** Serve on `config.server.host:port` (or the given overrides). */
@@ -60,14 +89,27 @@ function isResolved(config: GatewayConfig | ResolvedConfig): config is ResolvedC
 
 /** Build a gateway from config: connect upstreams, build the catalog, return the handlers. */
 export async function createGateway(input: GatewayConfig | ResolvedConfig, options: CreateGatewayOptions = {}): Promise<Gateway> {
-  let config = isResolved(input) ? input : resolveConfig(input);
-  const log = options.log ?? createLogger(config.log.level);
+  /** The config file's view; `config` adds the upstreams the admin API added (see `compose`). */
+  let fileConfig = isResolved(input) ? input : resolveConfig(input);
+  const log = options.log ?? createLogger(fileConfig.log.level);
+  const secretBox = options.secretBox ?? secretBoxFromEnv();
+  const store = await openCatalogStore(fileConfig, { secretBox });
+  let runtime: RuntimeState = (await store?.load()) ?? { servers: [], entries: [], upstreams: [], unreadable: [] };
+  /** The config file plus the run-time upstreams; a stored upstream that cannot be used is left out and reported. */
+  const compose = (): ResolvedConfig => {
+    for (const { name, reason } of runtime.unreadable) log.error(`run-time upstream "${name}" left out: ${reason}`);
+    if (runtime.upstreams.length === 0) return fileConfig;
+    const skip = (name: string, error: unknown) => log.warn(`run-time upstream "${name}" skipped: ${describeError(error)}`);
+    return { ...fileConfig, upstreams: composeUpstreams(fileConfig, runtime.upstreams, skip) };
+  };
+  let config = compose();
   const clientInfo = { name: "mcp-gateway", version: VERSION };
   let upstreams = new Map<string, Upstream>();
   const upstreamConfigs = new Map<string, ResolvedUpstream>();
   /** Keyed by the upstream object: on reload a replacement shares its predecessor's name. */
   const unsubscribers = new Map<Upstream, () => void>();
-  const registry = new Registry({ separator: config.naming.separator, log });
+  const listCache = createListCache({ url: fileConfig.storage.cache, onError: (error) => log.debug(`list cache: ${error.message}`) });
+  const registry = new Registry({ separator: config.naming.separator, log, cache: listCache });
   let plugins = await PluginRunner.create(await loadPlugins(config.plugins), log);
   const sessions = new SessionStore({
     idleTimeoutMs: config.server.sessionIdleTimeout,
@@ -79,8 +121,31 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   });
   const flows = new InputFlows({ ttlMs: 600_000 });
   const codec = createRequestStateCodec<RequestStatePayload>({ key: randomBytes(32), ttlSeconds: STATE_TTL_MS / 1000 });
+  const views = new CatalogViews({ catalog: () => registry.catalog, log });
+  let viewKey = "";
+  /**
+   * Re-derive the views from config + run-time state (a config server of the same name wins over a run-time one);
+   * clients re-list when anything they see may have changed, and a removed server's clients are disconnected.
+   */
+  const refreshViews = async () => {
+    const previous = views.specs();
+    const declared = new Set(config.servers.map((s) => s.name));
+    const entries = mergeEntryOverrides(config.entries, runtime.entries);
+    views.update(entries, [...config.servers, ...runtime.servers.filter((s) => !declared.has(s.name))]);
+    const key = JSON.stringify([entries, views.specs()]);
+    if (key === viewKey) return;
+    viewKey = key;
+    for (const spec of previous) if (!views.server(spec.name)) await endpoints.drop(spec.name);
+    fanOutCatalogChange({ tools: true, prompts: true, resources: true }, sessions, endpoints.modernHandlers());
+  };
+  // No policy configured: no per-entry checks at all on the hot path.
+  const policyOf = (c: ResolvedConfig) => (c.policy.rules.length > 0 || c.policy.default === "deny" ? createPolicy(c.policy) : undefined);
+  let policy = policyOf(config);
+  const metrics = store ? new MetricsRecorder({ repository: store.metrics, log }) : undefined;
   const router = new Router({
-    registry,
+    ...(metrics ? { observe: (method: string, name: string, ms: number, ok: boolean) => metrics.record(method, name, ms, ok) } : {}),
+    catalog: (server) => views.catalogFor(server),
+    policy: () => policy,
     upstreams: () => upstreams,
     flows,
     pageSize: config.server.pageSize,
@@ -90,21 +155,24 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   });
   const serverDeps = { router, codec, serverInfo: { name: "mcp-gateway", version: VERSION }, log };
   const createServer = (info: SessionInfo) => createSessionServer(serverDeps, info);
-  const modern: McpHttpHandler = createMcpHandler((ctx) => createServer({ id: randomUUID(), subscriptions: new Set(), identity: identityOf(ctx.authInfo) }), {
-    legacy: "reject",
-    maxRequestBodySize: config.server.maxBodySize,
-    onerror: (error) => log.debug(`modern handler: ${error.message}`),
-  });
+  const webSocket = createWebSocketEndpoint({ sessions, createServer, maxBodySize: config.server.maxBodySize });
+  const endpoints = new Endpoints({ sessions, createServer, webSocket, maxBodySize: config.server.maxBodySize, keepAliveMs: options.keepAliveMs, log });
+  const main = endpoints.get(undefined);
+  await refreshViews();
 
-  registry.onChange((change) => fanOutCatalogChange(change, sessions, modern));
+  registry.onChange((change) => fanOutCatalogChange(change, sessions, endpoints.modernHandlers()));
   const onUpstreamEvent = (event: UpstreamEvent) => {
-    if (event.type === "notification") fanOutUpstreamNotification(event.message, sessions, modern);
+    if (event.type === "notification") fanOutUpstreamNotification(event.message, sessions, endpoints.modernHandlers());
   };
 
   const startUpstream = (upstreamConfig: ResolvedUpstream): Upstream => {
     const upstream =
-      upstreamConfig.type === "a2a"
+      upstreamConfig.type === "local"
+        ? new LocalUpstream({ config: upstreamConfig, log })
+        : upstreamConfig.type === "a2a"
         ? new A2aUpstream({ config: upstreamConfig, log, networkAllow: config.network.allow })
+        : upstreamConfig.type === "rest"
+        ? new RestUpstream({ config: upstreamConfig, log, networkAllow: config.network.allow })
         : upstreamConfig.isolation === "per-session"
           ? new PerSessionUpstream({ config: upstreamConfig, log, clientInfo, isLiveSession: (id) => sessions.has(id) })
           : new McpUpstream({ config: upstreamConfig, log, clientInfo });
@@ -113,7 +181,11 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     return upstream;
   };
   const syncRegistry = () =>
-    registry.setUpstreams(config.upstreams.filter((u) => upstreams.has(u.name)).map((u) => ({ upstream: upstreams.get(u.name)!, prefix: u.prefix })));
+    registry.setUpstreams(
+      config.upstreams
+        .filter((u) => upstreams.has(u.name))
+        .map((u) => ({ upstream: upstreams.get(u.name)!, prefix: u.prefix, fingerprint: createHash("sha256").update(JSON.stringify(u)).digest("base64url") })),
+    );
   const retire = async (upstream: Upstream, drainMs: number) => {
     unsubscribers.get(upstream)?.();
     unsubscribers.delete(upstream);
@@ -131,29 +203,43 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   if ((options.strictNames ?? true) && conflicts.length > 0) {
     registry.close();
     await Promise.allSettled([...upstreams.values()].map((u) => u.close()));
-    await Promise.all([sessions.closeAll(), modern.close(), plugins.close()]);
+    await Promise.all([sessions.closeAll(), endpoints.close(), plugins.close(), listCache.close()]);
+    await metrics?.close();
+    await store?.close();
     throw new GatewayError("NAME_COLLISION", `Name collisions between upstreams:\n  ${conflicts.join("\n  ")}`);
   }
 
-  const streamable = createStreamableHttpHandler({ sessions, modern, createServer, maxBodySize: config.server.maxBodySize });
-  // Relative to the `/sse` URL, so the client posts under whatever prefix the gateway is mounted at.
-  const sse = createLegacySseHandlers({ sessions, createServer, messagesPath: "messages", maxBodySize: config.server.maxBodySize });
-
   const app = new H3();
-  const guard = (run: (request: Request, identity?: Identity) => Promise<Response>) => async (event: { req: Request }) => {
+  type Guarded = (request: Request, identity?: Identity, server?: string) => Promise<Response>;
+  const guard = (run: Guarded) => async (event: { req: Request; context: { params?: Record<string, string> } }) => {
     const rejected = checkOrigin(event.req, { allowedOrigins: config.server.allowedOrigins, host: config.server.host });
     if (rejected) return rejected;
     if (plugins.has("request:before")) {
       const answered = await plugins.request(event.req);
       if (answered) return answered;
     }
-    const auth = await authenticate(config.auth.providers, event.req);
-    if (auth && !auth.ok) return unauthorized(auth);
-    return run(event.req, auth?.identity);
+    const auth = await authenticateRequest(config.auth, event.req, event.context.params?.server);
+    if (auth.response) return auth.response;
+    return run(event.req, auth.identity, event.context.params?.server);
   };
-  app.all(config.server.path, guard(streamable));
-  app.get("/sse", guard(sse.open));
-  app.post("/messages", guard(sse.post));
+  app.all(config.server.path, guard(main.streamable));
+  app.get("/sse", guard(main.sse.open));
+  app.post("/messages", guard(main.sse.post));
+  app.get("/ws", guard(main.ws));
+  // A virtual server's routes: unknown or disabled servers are 404 before anything else runs.
+  const serverRoute = (pick: (endpoint: Endpoint) => (request: Request, identity?: Identity) => Promise<Response>) =>
+    guard((request, identity, name) => {
+      if (name === undefined || !views.server(name)) return Promise.resolve(rpcErrorResponse(404, JsonRpcCode.InvalidRequest, `Server not found: ${name}`));
+      return pick(endpoints.get(name))(request, identity);
+    });
+  app.all("/servers/:server/mcp", serverRoute((e) => e.streamable));
+  app.get("/servers/:server/sse", serverRoute((e) => e.sse.open));
+  app.post("/servers/:server/messages", serverRoute((e) => e.sse.post));
+  app.get("/servers/:server/ws", serverRoute((e) => e.ws));
+  const upgrade = createUpgradeHandler((request) => app.fetch(request), { maxPayload: config.server.maxBodySize, pingIntervalMs: options.keepAliveMs });
+  // RFC 9728 metadata: public (clients fetch it before they have a token); also under the resource URL's path.
+  app.get(RESOURCE_METADATA_PATH, () => serveResourceMetadata(config.auth.resource));
+  app.get(`${RESOURCE_METADATA_PATH}/**`, () => serveResourceMetadata(config.auth.resource));
   app.get("/health", () => {
     const report = healthReport(config.upstreams, upstreams, registry.catalog, sessions.size);
     return Response.json(report, { status: report.status === "down" ? 503 : 200 });
@@ -162,6 +248,81 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   let closed = false;
   const servers = new Set<{ close(): Promise<void> }>();
 
+  /** Diff the running upstreams against `resolved` (start, replace, retire with drain), then swap plugins, policy and views. */
+  const apply = async (resolved: ResolvedConfig) => {
+    const nextUpstreams = new Map<string, Upstream>();
+    // Drain with the retiring upstream's own timeout (its replacement may configure another).
+    const retired: { upstream: Upstream; drainMs: number }[] = [];
+    const retiring = (upstream: Upstream) => ({ upstream, drainMs: upstreamConfigs.get(upstream.name)?.timeout ?? 30_000 });
+    const started: Upstream[] = [];
+    for (const upstreamConfig of resolved.upstreams) {
+      if (!upstreamConfig.enabled) continue;
+      const current = upstreams.get(upstreamConfig.name);
+      if (current instanceof LocalUpstream && upstreamConfig.type === "local") {
+        // Holds code, which JSON cannot compare: it takes the new definitions itself and announces what changed.
+        current.update(upstreamConfig);
+        nextUpstreams.set(upstreamConfig.name, current);
+        upstreamConfigs.set(upstreamConfig.name, upstreamConfig);
+        continue;
+      }
+      if (current && sameUpstream(upstreamConfigs.get(upstreamConfig.name), upstreamConfig)) {
+        nextUpstreams.set(upstreamConfig.name, current);
+        upstreamConfigs.set(upstreamConfig.name, upstreamConfig);
+        continue;
+      }
+      if (current) retired.push(retiring(current));
+      const fresh = startUpstream(upstreamConfig);
+      nextUpstreams.set(upstreamConfig.name, fresh);
+      started.push(fresh);
+    }
+    for (const [name, upstream] of upstreams) if (!nextUpstreams.has(name)) retired.push(retiring(upstream));
+    const nextPlugins = await PluginRunner.create(await loadPlugins(resolved.plugins), log, plugins);
+    await Promise.all(started.map((u) => u.start()));
+    const previousPlugins = plugins;
+    plugins = nextPlugins;
+    void previousPlugins.close(nextPlugins);
+    config = { ...resolved, server: config.server };
+    policy = policyOf(config);
+    await refreshViews();
+    upstreams = nextUpstreams;
+    syncRegistry();
+    await registry.settled();
+    await Promise.allSettled(retired.map((r) => retire(r.upstream, r.drainMs)));
+    log.info(`config reloaded: ${started.length} upstream(s) started, ${retired.length} retired`);
+  };
+  /** Run-time prompt templates (admin API history): the newest version of each is in effect. */
+  const applyPromptVersions = async () => {
+    if (!store) return;
+    for (const version of await store.prompts.latestAll()) {
+      const local = [...upstreams.values()].find((u): u is LocalUpstream => u instanceof LocalUpstream);
+      try {
+        local?.setPromptTemplate(version.prompt, version.template as LocalPromptTemplate);
+      } catch (error) {
+        log.warn(`stored version ${version.version} of prompt "${version.prompt}" not applied: ${describeError(error)}`);
+      }
+    }
+  };
+  let syncedVersion = store ? await store.version() : "";
+  // Gateways sharing one database pick up each other's admin writes within `storage.syncInterval`.
+  const sync = store
+    ? setInterval(() => {
+        void serialize(async () => {
+          if (closed || (await store.version()) === syncedVersion) return;
+          await reloadRuntime();
+        }).catch((error: unknown) => log.warn(`could not sync the run-time catalog: ${describeError(error)}`));
+      }, fileConfig.storage.syncInterval)
+    : undefined;
+  sync?.unref();
+  let applying: Promise<unknown> = Promise.resolve();
+  /** Config reloads and admin writes apply one at a time, in order. */
+  const serialize = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = applying.then(fn, fn);
+    applying = run.catch(() => {});
+    return run;
+  };
+  const explain = (who: ExplainSubject, method: string, name?: string, server?: string) =>
+    explainAccess({ providers: config.auth.providers, policy: config.policy, catalog: views.catalogFor(server) ?? views.base() }, who, method, name, server);
+
   const gateway: Gateway = {
     get config() {
       return config;
@@ -169,41 +330,18 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     app,
     fetch: (request) => Promise.resolve(app.fetch(request)),
     handler: toNodeHandler(app),
+    handleUpgrade: upgrade,
+    webSocket,
     health: () => healthReport(config.upstreams, upstreams, registry.catalog, sessions.size),
     stats: () => ({ sessions: sessions.size, inputFlows: flows.size }),
+    explain,
 
-    async reload(next) {
+    reload(next) {
       const resolved = isResolved(next) ? next : resolveConfig(next);
-      const nextUpstreams = new Map<string, Upstream>();
-      // Drain with the retiring upstream's own timeout (its replacement may configure another).
-      const retired: { upstream: Upstream; drainMs: number }[] = [];
-      const retiring = (upstream: Upstream) => ({ upstream, drainMs: upstreamConfigs.get(upstream.name)?.timeout ?? 30_000 });
-      const started: Upstream[] = [];
-      for (const upstreamConfig of resolved.upstreams) {
-        if (!upstreamConfig.enabled) continue;
-        const current = upstreams.get(upstreamConfig.name);
-        if (current && sameUpstream(upstreamConfigs.get(upstreamConfig.name), upstreamConfig)) {
-          nextUpstreams.set(upstreamConfig.name, current);
-          upstreamConfigs.set(upstreamConfig.name, upstreamConfig);
-          continue;
-        }
-        if (current) retired.push(retiring(current));
-        const fresh = startUpstream(upstreamConfig);
-        nextUpstreams.set(upstreamConfig.name, fresh);
-        started.push(fresh);
-      }
-      for (const [name, upstream] of upstreams) if (!nextUpstreams.has(name)) retired.push(retiring(upstream));
-      const nextPlugins = await PluginRunner.create(await loadPlugins(resolved.plugins), log, plugins);
-      await Promise.all(started.map((u) => u.start()));
-      const previousPlugins = plugins;
-      plugins = nextPlugins;
-      void previousPlugins.close(nextPlugins);
-      config = { ...resolved, server: config.server };
-      upstreams = nextUpstreams;
-      syncRegistry();
-      await registry.settled();
-      await Promise.allSettled(retired.map((r) => retire(r.upstream, r.drainMs)));
-      log.info(`config reloaded: ${started.length} upstream(s) started, ${retired.length} retired`);
+      return serialize(() => {
+        fileConfig = resolved;
+        return apply(compose());
+      });
     },
 
     async listen(overrides = {}) {
@@ -215,6 +353,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
         gracefulShutdown: false,
       });
       await server.ready();
+      server.node?.server?.on("upgrade", upgrade);
       const handle = {
         url: server.url!.replace(/\/$/, ""),
         close: async () => {
@@ -231,15 +370,70 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
       closed = true;
       flows.close();
       await sessions.closeAll();
-      await modern.close();
+      upgrade.close();
+      await endpoints.close();
       await Promise.allSettled([...servers].map((s) => s.close()));
       registry.close();
       await Promise.allSettled([...upstreams.values()].map((u) => u.close()));
       upstreams.clear();
       await plugins.close();
+      clearInterval(sync);
+      await applying;
+      await metrics?.close();
+      await store?.close();
+      await listCache.close();
     },
   };
+  if (store && fileConfig.admin.enabled) {
+    mountAdmin(
+      app,
+      {
+        store,
+        catalog: () => registry.catalog,
+        views,
+        overrides: () => mergeEntryOverrides(config.entries, runtime.entries),
+        config: () => config,
+        declared: () => ({ upstreams: new Set(fileConfig.upstreams.map((u) => u.name)), servers: new Set(fileConfig.servers.map((s) => s.name)) }),
+        upstreamStatus: (name) => upstreams.get(name)?.status(),
+        apply: () => serialize(reloadRuntime),
+        localPrompt: (name) => {
+          const entry = registry.catalog.prompts.get(name);
+          const upstream = entry && upstreams.get(entry.upstream);
+          if (!entry || !(upstream instanceof LocalUpstream)) return undefined;
+          const declared = config.upstreams.find((u): u is ResolvedLocalUpstream => u.name === entry.upstream && u.type === "local");
+          return {
+            key: entry.original,
+            configTemplate: () => declared?.prompts[entry.original]?.template,
+            set: (template) => upstream.setPromptTemplate(entry.original, template as LocalPromptTemplate),
+          };
+        },
+        checkUpstream: async (name, raw) => {
+          await checkRuntimeUpstream(name, raw, config);
+        },
+        metrics: metrics!,
+        secretBox,
+        explain,
+      },
+      {
+        credentials: () => ({ token: fileConfig.admin.token, users: fileConfig.admin.users }),
+        allowedOrigins: () => config.server.allowedOrigins,
+        host: () => config.server.host,
+        maxBodySize: () => config.server.maxBodySize,
+        version: VERSION,
+      },
+    );
+  }
+  await applyPromptVersions();
   return gateway;
+
+  /** Re-read what the admin API stored (this gateway's writes or another one's) and apply it. */
+  async function reloadRuntime(): Promise<void> {
+    if (!store) return;
+    syncedVersion = await store.version();
+    runtime = await store.load();
+    await apply(compose());
+    await applyPromptVersions();
+  }
 }
 
 function sameUpstream(a: ResolvedUpstream | undefined, b: ResolvedUpstream): boolean {

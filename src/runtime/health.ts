@@ -1,8 +1,11 @@
 import type { ResolvedUpstream } from "../config/types.ts";
 import type { Catalog } from "../registry/catalog.ts";
 import type { Upstream, UpstreamStatus } from "../upstreams/types.ts";
+import { RestUpstream, type RestMetrics } from "../upstreams/rest/rest-upstream.ts";
 
 export interface UpstreamHealth extends Omit<UpstreamStatus, "since"> {
+  /** REST APIs: call counters, circuit breaker state, OAuth2 token requests. */
+  rest?: RestMetrics;
   type: ResolvedUpstream["type"];
   enabled: boolean;
   since?: string;
@@ -51,6 +54,7 @@ export function healthReport(
       ...(status?.lastError ? { lastError: status.lastError } : {}),
       ...(status ? { since: new Date(status.since).toISOString() } : {}),
       tools: count(catalog.tools, config.name),
+      ...(upstream instanceof RestUpstream ? { rest: upstream.metrics() } : {}),
       prompts: count(catalog.prompts, config.name),
       resources: count(catalog.resources, config.name),
     };

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { GatewayError, JsonRpcCode } from "../errors.ts";
 import { resolveResourceUpstream, type Catalog } from "../registry/catalog.ts";
-import type { Registry } from "../registry/registry.ts";
+import type { Identity } from "../auth/types.ts";
 import type { Upstream, UpstreamRequestOptions } from "../upstreams/types.ts";
 import type { PluginRunner } from "../plugins/runner.ts";
 import type { HookContext, HookName } from "../plugins/types.ts";
@@ -43,11 +43,21 @@ export interface CallContext {
   server?: string;
   /** Headers of the client's HTTP request. */
   headers?: Headers;
-  identity?: HookContext["identity"];
+  identity?: Identity;
+}
+
+/** What the router asks before it lists or routes an entry (see `src/auth/policy.ts`). */
+export interface AccessCheck {
+  decide(identity: Identity | undefined, request: { method: string; name?: string; upstream?: string; server?: string }): { allow: boolean };
 }
 
 export interface RouterDeps {
-  registry: Registry;
+  /** The catalog an endpoint sees: `undefined` server = the main endpoint; `undefined` result = no such server. */
+  catalog: (server: string | undefined) => Catalog | undefined;
+  /** The current authorisation policy, if any (swapped on reload). */
+  policy?: () => AccessCheck | undefined;
+  /** Told about every finished tools/call, prompts/get and resources/read (per-entry metrics). */
+  observe?: (method: RoutedMethod, name: string, latencyMs: number, ok: boolean) => void;
   upstreams: () => ReadonlyMap<string, Upstream>;
   flows: InputFlows;
   pageSize: number;
@@ -57,6 +67,22 @@ export interface RouterDeps {
   plugins: () => PluginRunner;
   log: Logger;
 }
+
+/** The method that uses an entry of each list: what list filtering asks the policy about. */
+const USE_METHOD = {
+  "tools/list": "tools/call",
+  "prompts/list": "prompts/get",
+  "resources/list": "resources/read",
+  "resources/templates/list": "resources/read",
+} as const;
+
+interface Listed {
+  name: string;
+  upstream: string;
+  item: Result;
+}
+
+const OBSERVED = new Set<RoutedMethod>(["tools/call", "prompts/get", "resources/read"]);
 
 const LIST_KEYS = {
   "tools/list": "tools",
@@ -104,7 +130,7 @@ const AFTER: Partial<Record<RoutedMethod, AfterHook>> = {
  */
 export class Router {
   readonly #deps: RouterDeps;
-  readonly #lists = new WeakMap<Catalog, Record<ListMethod, Result[]>>();
+  readonly #lists = new WeakMap<Catalog, Record<ListMethod, { entries: Listed[]; items: Result[] }>>();
   /** Spent `u`-state nonces → expiry (insertion order is expiry order). */
   readonly #spent = new Map<string, number>();
 
@@ -119,6 +145,21 @@ export class Router {
    * so that is how plugins see outcomes. No plugin hooking into calls, no overhead.
    */
   async dispatch(method: RoutedMethod, params: Params, ctx: CallContext): Promise<Result> {
+    const observe = this.#deps.observe;
+    if (!observe || !OBSERVED.has(method)) return this.#dispatch(method, params, ctx);
+    const name = String((method === "resources/read" ? params.uri : params.name) ?? "");
+    const start = performance.now();
+    try {
+      const result = await this.#dispatch(method, params, ctx);
+      if (result.resultType !== "input_required") observe(method, name, performance.now() - start, result.isError !== true);
+      return result;
+    } catch (error) {
+      observe(method, name, performance.now() - start, false);
+      throw error;
+    }
+  }
+
+  async #dispatch(method: RoutedMethod, params: Params, ctx: CallContext): Promise<Result> {
     const plugins = this.#deps.plugins();
     if (!plugins.observesCalls) return this.#route(method, params, ctx);
     const hookCtx = this.#hookContext(method, params, ctx);
@@ -159,12 +200,12 @@ export class Router {
       case "logging/setLevel":
         return this.#setLogLevel(params, ctx);
       default:
-        return Promise.resolve(this.#list(method, params));
+        return Promise.resolve(this.#list(method, params, ctx));
     }
   }
 
   #hookContext(method: RoutedMethod, params: Params, ctx: CallContext): HookContext {
-    const catalog = this.#deps.registry.catalog;
+    const catalog = this.#catalog(ctx);
     let name: string | undefined;
     let upstream: string | undefined;
     if (method === "tools/call" || method === "prompts/get") {
@@ -193,51 +234,72 @@ export class Router {
     };
   }
 
-  #list(method: ListMethod, params: Params | undefined): Result {
-    const catalog = this.#deps.registry.catalog;
+  /** The catalog of the client's endpoint; a virtual server removed while a client is connected has none. */
+  #catalog(ctx: CallContext): Catalog {
+    const catalog = this.#deps.catalog(ctx.server);
+    if (catalog) return catalog;
+    throw new GatewayError("NOT_FOUND", `Server not found: ${ctx.server}`, { status: 404, rpcCode: JsonRpcCode.InvalidRequest });
+  }
+
+  /** Whether the policy lets this client use an entry; lists and calls ask the same question. */
+  #allowed(ctx: CallContext, method: string, name: string | undefined, upstream: string | undefined): boolean {
+    const policy = this.#deps.policy?.();
+    return !policy || policy.decide(ctx.identity, { method, name, upstream, server: ctx.server }).allow;
+  }
+
+  #list(method: ListMethod, params: Params | undefined, ctx: CallContext): Result {
+    const catalog = this.#catalog(ctx);
     let lists = this.#lists.get(catalog);
     if (!lists) {
+      const listed = (entries: Listed[]) => ({ entries, items: entries.map((e) => e.item) });
+      const named = (map: ReadonlyMap<string, { upstream: string; item: Result }>) =>
+        listed([...map].map(([name, e]) => ({ name, upstream: e.upstream, item: e.item })));
       lists = {
-        "tools/list": [...catalog.tools.values()].map((e) => e.item),
-        "prompts/list": [...catalog.prompts.values()].map((e) => e.item),
-        "resources/list": [...catalog.resources.values()].map((e) => e.item),
-        "resources/templates/list": catalog.templates.map((e) => e.item),
+        "tools/list": named(catalog.tools),
+        "prompts/list": named(catalog.prompts),
+        "resources/list": named(catalog.resources),
+        "resources/templates/list": listed(catalog.templates.map((e) => ({ name: String(e.item.uriTemplate), upstream: e.upstream, item: e.item }))),
       };
       this.#lists.set(catalog, lists);
     }
-    const { items, nextCursor } = paginate(lists[method], params?.cursor, this.#deps.pageSize);
+    const list = lists[method];
+    const visible = this.#deps.policy?.()
+      ? list.entries.filter((e) => this.#allowed(ctx, USE_METHOD[method], e.name, e.upstream)).map((e) => e.item)
+      : list.items;
+    const { items, nextCursor } = paginate(visible, params?.cursor, this.#deps.pageSize);
     return { [LIST_KEYS[method]]: items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
   #callTool(params: Params, ctx: CallContext): Promise<Result> {
     const name = String(params.name ?? "");
-    const entry = this.#deps.registry.catalog.tools.get(name);
-    if (!entry) throw invalidParams(`Unknown tool: ${name}`);
-    return this.#multiRound("tools/call", name, entry.upstream, { ...params, name: entry.original }, ctx);
+    const entry = this.#catalog(ctx).tools.get(name);
+    // A denied tool is indistinguishable from a missing one.
+    if (!entry || !this.#allowed(ctx, "tools/call", name, entry.upstream)) throw invalidParams(`Unknown tool: ${name}`);
+    return this.#multiRound("tools/call", name, entry.upstream, { ...params, name: entry.original, ...withFixed("arguments", params, entry.fixed) }, ctx);
   }
 
   #getPrompt(params: Params, ctx: CallContext): Promise<Result> {
     const name = String(params.name ?? "");
-    const entry = this.#deps.registry.catalog.prompts.get(name);
-    if (!entry) throw invalidParams(`Unknown prompt: ${name}`);
-    return this.#multiRound("prompts/get", name, entry.upstream, { ...params, name: entry.original }, ctx);
+    const entry = this.#catalog(ctx).prompts.get(name);
+    if (!entry || !this.#allowed(ctx, "prompts/get", name, entry.upstream)) throw invalidParams(`Unknown prompt: ${name}`);
+    return this.#multiRound("prompts/get", name, entry.upstream, { ...params, name: entry.original, ...withFixed("arguments", params, entry.fixed) }, ctx);
   }
 
   #readResource(params: Params, ctx: CallContext): Promise<Result> {
     const uri = String(params.uri ?? "");
-    return this.#multiRound("resources/read", uri, this.#resourceUpstream(uri), params, ctx);
+    return this.#multiRound("resources/read", uri, this.#resourceUpstream(uri, ctx), params, ctx);
   }
 
   async #subscribe(method: "resources/subscribe" | "resources/unsubscribe", params: Params, ctx: CallContext): Promise<Result> {
     const uri = String(params.uri ?? "");
-    const upstream = this.#resourceUpstream(uri);
+    const upstream = this.#resourceUpstream(uri, ctx);
     if (method === "resources/subscribe") {
       ctx.subscriptions?.add(uri);
     } else {
       ctx.subscriptions?.delete(uri);
       if (this.#deps.isSubscribedElsewhere(uri, ctx.sessionId)) return {};
     }
-    return this.#upstream(upstream).request({ method, params }, { signal: ctx.signal });
+    return this.#upstream(upstream).request({ method, params }, { signal: ctx.signal, identity: ctx.identity });
   }
 
   async #complete(params: Params, ctx: CallContext): Promise<Result> {
@@ -245,28 +307,36 @@ export class Router {
     let upstream: string;
     let forwardedRef = ref;
     if (ref.type === "ref/prompt") {
-      const entry = this.#deps.registry.catalog.prompts.get(String(ref.name ?? ""));
-      if (!entry) throw invalidParams(`Unknown prompt: ${String(ref.name)}`);
+      const entry = this.#catalog(ctx).prompts.get(String(ref.name ?? ""));
+      if (!entry || !this.#allowed(ctx, "prompts/get", String(ref.name), entry.upstream)) throw invalidParams(`Unknown prompt: ${String(ref.name)}`);
       upstream = entry.upstream;
       forwardedRef = { ...ref, name: entry.original };
     } else if (ref.type === "ref/resource") {
-      upstream = this.#resourceUpstream(String(ref.uri ?? ""));
+      upstream = this.#resourceUpstream(String(ref.uri ?? ""), ctx);
     } else {
       throw invalidParams("completion/complete needs a ref of type ref/prompt or ref/resource");
     }
-    return this.#upstream(upstream).request({ method: "completion/complete", params: { ...params, ref: forwardedRef } }, { signal: ctx.signal });
+    return this.#upstream(upstream).request({ method: "completion/complete", params: { ...params, ref: forwardedRef } }, { signal: ctx.signal, identity: ctx.identity });
   }
 
-  /** Applies to every upstream that supports logging; one failing upstream does not fail the call. */
+  /**
+   * Applies to every upstream behind the client's endpoint that supports logging; one failing upstream does not
+   * fail the call. Upstream log levels are shared, so the policy decides who may change them.
+   */
   async #setLogLevel(params: Params, ctx: CallContext): Promise<Result> {
-    const targets = [...this.#deps.upstreams().values()].filter((u) => u.capabilities()?.logging);
+    if (!this.#allowed(ctx, "logging/setLevel", undefined, undefined)) {
+      throw new GatewayError("FORBIDDEN", "Not allowed: logging/setLevel", { status: 403, rpcCode: JsonRpcCode.InvalidRequest });
+    }
+    const catalog = this.#catalog(ctx);
+    const behind = new Set([...catalog.tools.values(), ...catalog.prompts.values(), ...catalog.resources.values(), ...catalog.templates].map((e) => e.upstream));
+    const targets = [...this.#deps.upstreams().values()].filter((u) => u.capabilities()?.logging && (ctx.server === undefined || behind.has(u.name)));
     await Promise.allSettled(targets.map((u) => u.request({ method: "logging/setLevel", params }, { signal: ctx.signal })));
     return {};
   }
 
-  #resourceUpstream(uri: string): string {
-    const upstream = resolveResourceUpstream(this.#deps.registry.catalog, uri);
-    if (upstream) return upstream;
+  #resourceUpstream(uri: string, ctx: CallContext): string {
+    const upstream = resolveResourceUpstream(this.#catalog(ctx), uri);
+    if (upstream && this.#allowed(ctx, "resources/read", uri, upstream)) return upstream;
     throw new GatewayError("NOT_FOUND", `Resource not found: ${uri}`, {
       status: 404,
       rpcCode: JsonRpcCode.ResourceNotFound,
@@ -295,7 +365,8 @@ export class Router {
     const state = ctx.requestState;
     if (state && state.b !== binding) throw invalidParams("requestState does not belong to this request");
     const upstream = this.#upstream(state?.u?.upstream ?? upstreamName);
-    const options: UpstreamRequestOptions = { allowInputRequired: true };
+    // The caller's identity goes along (for identity forwarding and local tools); its credentials never do.
+    const options: UpstreamRequestOptions = { allowInputRequired: true, identity: ctx.identity };
     const forward = { ...params };
     delete forward.inputResponses;
     delete forward.requestState;
@@ -339,6 +410,12 @@ export class Router {
       requestState: await ctx.mintState({ b: binding, u: { upstream, ...(state ? { state } : {}) }, n: randomUUID() }),
     };
   }
+}
+
+/** `{ arguments }` with a virtual server's fixed values over the client's (which cannot override them). */
+function withFixed(key: "arguments", params: Params, fixed: Readonly<Record<string, unknown>> | undefined): Params {
+  if (!fixed) return {};
+  return { [key]: { ...(params[key] as Params | undefined), ...fixed } };
 }
 
 function invalidParams(message: string): GatewayError {

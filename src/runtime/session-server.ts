@@ -31,6 +31,25 @@ export interface SessionInfo {
   identity?: Identity;
   /** Virtual server the client connected to (`/servers/<name>/...`); undefined = the whole catalog. */
   server?: string;
+  /** Set by {@link createSessionServer}: the router entry its SDK handlers use, for the streamable-HTTP fast path. */
+  direct?: DirectDispatch;
+  /** 2025-era requests the fast path serves itself (see `src/transports/fast-path.ts`). */
+  fast?: FastCalls;
+}
+
+/** Router.dispatch with the context an SDK handler would build (no progress, no request state); throws a ProtocolError. */
+export type DirectDispatch = (
+  method: RoutedMethod,
+  params: Record<string, unknown>,
+  call: { signal: AbortSignal; headers: Headers; identity?: Identity },
+) => Promise<Record<string, unknown>>;
+
+/** Fast-path bookkeeping of one 2025-era session, keyed by JSON-RPC request id. */
+export interface FastCalls {
+  /** Requests in flight: a `notifications/cancelled` or the end of the session aborts them. */
+  inflight: Map<string | number, AbortController>;
+  /** First-round results only the SDK can deliver (its legacy input shim, its tools/list encoding): its handler returns them. */
+  handoff: Map<string | number, { result: Record<string, unknown>; controller: AbortController }>;
 }
 
 export interface SessionServerDeps {
@@ -83,15 +102,33 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
       mintState: (payload) => codec.mint(payload),
       subscriptions: session.subscriptions,
       headers: ctx.http?.req?.headers,
-      identity: toHookIdentity(identityOf(ctx.http?.authInfo) ?? session.identity),
+      identity: identityOf(ctx.http?.authInfo) ?? session.identity,
+      server: session.server,
     };
   };
+
+  session.direct = (method, params, call) =>
+    router
+      .dispatch(method, params, {
+        sessionId: session.id,
+        signal: call.signal,
+        mintState: (payload) => codec.mint(payload),
+        subscriptions: session.subscriptions,
+        headers: call.headers,
+        identity: call.identity ?? session.identity,
+        server: session.server,
+      })
+      .catch((error: unknown) => {
+        throw toProtocolError(error, deps.log);
+      });
 
   const handle = <M extends string>(
     method: M,
     run: (params: Record<string, unknown>, ctx: ServerContext) => Record<string, unknown> | Promise<Record<string, unknown>>,
   ) => {
     server.setRequestHandler(method as "ping", async (request: { params?: unknown }, ctx: ServerContext) => {
+      const handed = takeHandoff(session, ctx);
+      if (handed) return handed as never;
       const scope = requestScope(ctx);
       try {
         return (await run((request.params ?? {}) as Record<string, unknown>, scope.ctx)) as never;
@@ -113,6 +150,20 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
 }
 
 /**
+ * The first-round result the fast path computed for this 2025-era request, if it handed the request to the SDK.
+ * The flow it started listens to the fast path's signal: the SDK's (client cancel, session close) now drives it.
+ */
+function takeHandoff(session: SessionInfo, ctx: ServerContext): Record<string, unknown> | undefined {
+  const handed = ctx.mcpReq.envelope === undefined ? session.fast?.handoff.get(ctx.mcpReq.id) : undefined;
+  if (!handed) return undefined;
+  session.fast!.handoff.delete(ctx.mcpReq.id);
+  const follow = () => handed.controller.abort(ctx.mcpReq.signal.reason);
+  if (ctx.mcpReq.signal.aborted) follow();
+  else ctx.mcpReq.signal.addEventListener("abort", follow, { once: true });
+  return handed.result;
+}
+
+/**
  * A 2026-07-28 request ends with its response (an `input_required` one too) and the SDK aborts its signal afterwards:
  * the router gets a signal that follows the client only while the handler runs. A 2025-era request stays open while the
  * SDK's legacy shim asks the client for input, so its own signal is kept: a cancel or session close then reaches the flow.
@@ -127,10 +178,6 @@ function requestScope(ctx: ServerContext): { ctx: ServerContext; end(): void } {
     ctx: { ...ctx, mcpReq: { ...ctx.mcpReq, signal: controller.signal } },
     end: () => ctx.mcpReq.signal.removeEventListener("abort", follow),
   };
-}
-
-function toHookIdentity(identity: Identity | undefined): CallContext["identity"] {
-  return identity ? { subject: identity.subject, claims: identity.claims } : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { SessionInfo } from "./session-server.ts";
 /** One connected client of the session-based eras (2025-11-25 streamable HTTP, or legacy SSE). */
 export interface ClientSession {
   info: SessionInfo;
-  kind: "streamable-http" | "sse";
+  kind: "streamable-http" | "sse" | "ws";
   server: Server;
   /** Epoch ms of the last request routed to this session. */
   lastSeen?: number;

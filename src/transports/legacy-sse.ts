@@ -12,6 +12,10 @@ export interface LegacySseOptions {
   createServer: (info: SessionInfo) => Server;
   messagesPath: string;
   maxBodySize: number;
+  /** Interval of `: ping` frames on idle streams, in ms (default 15 000). */
+  keepAliveMs?: number;
+  /** Virtual server this endpoint serves; its sessions are not reachable through another endpoint. */
+  server?: string;
 }
 
 /** The 2024-11-05 HTTP+SSE transport: `GET /sse` opens a session, `POST /messages?sessionId=` feeds it. */
@@ -22,8 +26,8 @@ export function createLegacySseHandlers(options: LegacySseOptions): {
   const { sessions } = options;
   return {
     async open(_request, identity) {
-      const transport = new SseServerTransport({ messagesPath: options.messagesPath });
-      const info: SessionInfo = { id: transport.sessionId, subscriptions: new Set(), identity };
+      const transport = new SseServerTransport({ messagesPath: options.messagesPath, keepAliveMs: options.keepAliveMs });
+      const info: SessionInfo = { id: transport.sessionId, subscriptions: new Set(), identity, server: options.server };
       const server = options.createServer(info);
       sessions.add({ info, kind: "sse", server });
       server.onclose = () => sessions.delete(info.id);
@@ -34,7 +38,7 @@ export function createLegacySseHandlers(options: LegacySseOptions): {
     async post(request, identity) {
       const id = new URL(request.url).searchParams.get("sessionId") ?? "";
       const session = sessions.get(id, "sse");
-      if (!session || !sameIdentity(session.info.identity, identity)) return rpcErrorResponse(404, JsonRpcCode.SessionNotFound, "Session not found");
+      if (!session || session.info.server !== options.server || !sameIdentity(session.info.identity, identity)) return rpcErrorResponse(404, JsonRpcCode.SessionNotFound, "Session not found");
       const read = await readJsonBody(request, options.maxBodySize);
       if ("response" in read) return read.response;
       return (session.server.transport as SseServerTransport).handlePostMessage(request, read.value);

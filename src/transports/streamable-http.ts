@@ -10,6 +10,7 @@ import { JsonRpcCode } from "../errors.ts";
 import type { SessionInfo } from "../runtime/session-server.ts";
 import type { SessionStore } from "../runtime/sessions.ts";
 import { readJsonBody, rpcErrorResponse } from "./http-guards.ts";
+import { abortFastCalls, answerFast, cancelFastCall, fastRequestOf } from "./fast-path.ts";
 import { toAuthInfo } from "../auth/authenticate.ts";
 import type { Identity } from "../auth/types.ts";
 
@@ -29,6 +30,8 @@ export interface StreamableHttpOptions {
   modern: McpHttpHandler;
   createServer: (info: SessionInfo) => Server;
   maxBodySize: number;
+  /** Virtual server this endpoint serves; its sessions are not reachable through another endpoint. */
+  server?: string;
 }
 
 /**
@@ -40,7 +43,7 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
   const { sessions, modern } = options;
 
   const openSession = async (request: Request, body: unknown, identity: Identity | undefined): Promise<Response> => {
-    const info: SessionInfo = { id: randomUUID(), subscriptions: new Set(), identity };
+    const info: SessionInfo = { id: randomUUID(), subscriptions: new Set(), identity, server: options.server };
     const server = options.createServer(info);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => info.id,
@@ -48,7 +51,10 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
       onsessionclosed: () => sessions.delete(info.id),
       maxRequestBodySize: options.maxBodySize,
     });
-    server.onclose = () => sessions.delete(info.id);
+    server.onclose = () => {
+      sessions.delete(info.id);
+      abortFastCalls(info);
+    };
     await server.connect(transport);
     const response = await transport.handleRequest(request, { parsedBody: body, ...authOf(identity) });
     if (!sessions.get(info.id, "streamable-http")) await server.close();
@@ -57,7 +63,9 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
 
   const sessionFor = (request: Request) => {
     const id = request.headers.get("mcp-session-id");
-    return id ? { id, session: sessions.get(id, "streamable-http") } : undefined;
+    if (!id) return undefined;
+    const session = sessions.get(id, "streamable-http");
+    return { id, session: session?.info.server === options.server ? session : undefined };
   };
 
   const viaSession = async (request: Request, identity: Identity | undefined, body?: unknown): Promise<Response> => {
@@ -87,6 +95,12 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
     }
     // A request for a live 2025-era session is legacy by definition: skip the SDK's (costly) classification.
     const known = sessionFor(request)?.session;
+    if (known && sameIdentity(known.info.identity, identity)) {
+      // Its tools/call and lists skip the SDK's transport and Server (see fast-path.ts).
+      const call = known.info.direct ? fastRequestOf(request, body) : undefined;
+      if (call) return answerFast(known.info, call, request, identity, () => viaSession(request, identity, body));
+      cancelFastCall(known.info, body);
+    }
     if (!known && !(await isLegacyRequest(request, body))) return modern.fetch(request, { parsedBody: body, ...authOf(identity) });
     if (!request.headers.get("mcp-session-id") && isInitializeRequest(body)) return openSession(request, body, identity);
     if (typeof body !== "object" || body === null || (body as { jsonrpc?: unknown }).jsonrpc !== "2.0") {

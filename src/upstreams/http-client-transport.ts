@@ -10,6 +10,8 @@ import { SseParser } from "../_utils/sse-parser.ts";
 
 export interface HttpClientTransportOptions {
   headers?: Readonly<Record<string, string>>;
+  /** Extra headers for the request being sent (read in its async context), e.g. forwarded identity. */
+  requestHeaders?: () => Readonly<Record<string, string>> | undefined;
   /** Delay before re-opening a dropped GET notification stream, in ms. */
   reconnectDelayMs?: number;
 }
@@ -29,6 +31,7 @@ export class HttpClientTransport implements Transport {
 
   readonly #url: URL;
   readonly #headers: Readonly<Record<string, string>>;
+  readonly #requestHeaders?: () => Readonly<Record<string, string>> | undefined;
   readonly #agent: http.Agent;
   readonly #request: typeof http.request;
   readonly #reconnectDelayMs: number;
@@ -40,9 +43,10 @@ export class HttpClientTransport implements Transport {
   constructor(url: URL, options: HttpClientTransportOptions = {}) {
     this.#url = url;
     this.#headers = options.headers ?? {};
+    this.#requestHeaders = options.requestHeaders;
     this.#reconnectDelayMs = options.reconnectDelayMs ?? 1000;
     const secure = url.protocol === "https:";
-    this.#agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 256 });
+    this.#agent = keepShortHints(new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 256 }));
     this.#request = secure ? https.request : http.request;
   }
 
@@ -110,9 +114,9 @@ export class HttpClientTransport implements Transport {
   }
 
   /** One HTTP exchange; resolves with the response head (the body is the caller's to consume). */
-  #exchange(method: string, body: string | undefined, extra: Record<string, string>, signal?: AbortSignal): Promise<IncomingMessage> {
+  #exchange(method: string, body: string | undefined, extra: Record<string, string>, signal?: AbortSignal, attempt = 0): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { ...this.#headers, ...extra };
+      const headers: Record<string, string> = { ...this.#headers, ...this.#requestHeaders?.(), ...extra };
       if (this.sessionId) headers["mcp-session-id"] = this.sessionId;
       if (this.#protocolVersion) headers["mcp-protocol-version"] = this.#protocolVersion;
       if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
@@ -127,7 +131,13 @@ export class HttpClientTransport implements Transport {
       }
       request.once("close", () => this.#open.delete(request));
       request.once("response", resolve);
-      request.once("error", reject);
+      request.once("error", (error: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server closed while idle fails before the request reached it: send it again
+        // (the next pooled socket may be just as stale; a fresh one ends the chain).
+        if (request.reusedSocket && error.code === "ECONNRESET" && attempt < 8 && !signal?.aborted && !this.#closed) {
+          resolve(this.#exchange(method, body, extra, signal, attempt + 1));
+        } else reject(error);
+      });
       request.end(body);
     });
   }
@@ -197,6 +207,22 @@ function traceHeaders(message: JSONRPCMessage): Readonly<Record<string, string>>
     if (typeof value === "string" && value.length <= 1024 && /^[\x20-\x7e]+$/.test(value)) headers[key] = value;
   }
   return headers;
+}
+
+/**
+ * Node's agent drops a socket after each response when the server announces `Keep-Alive: timeout=1` (its 1 s safety
+ * margin leaves nothing), so every request would open a connection: keep such a socket idle for at most 500 ms
+ * instead (a request that still meets a socket the server closed is sent again, see `#exchange`).
+ */
+function keepShortHints<A extends http.Agent>(agent: A): A {
+  const keep = agent.keepSocketAlive.bind(agent) as unknown as (socket: unknown) => boolean;
+  agent.keepSocketAlive = ((socket: import("node:net").Socket & { _httpMessage?: { res?: IncomingMessage } }) => {
+    if (keep(socket)) return true;
+    if (!/^timeout=1\b/.test(String(socket._httpMessage?.res?.headers["keep-alive"] ?? ""))) return false;
+    socket.setTimeout(500);
+    return true;
+  }) as never;
+  return agent;
 }
 
 function readText(response: IncomingMessage, limit: number): Promise<string> {

@@ -6,6 +6,7 @@ import { GatewayError, JsonRpcCode } from "../errors.ts";
 import { describeError } from "../_utils/errors.ts";
 import type { Logger } from "../_utils/logger.ts";
 import { passthroughSchema } from "../_utils/passthrough.ts";
+import { forwardIdentity } from "../auth/forward-identity.ts";
 import { UpstreamLifecycle } from "./lifecycle.ts";
 import { createClientTransport } from "./transports.ts";
 import type {
@@ -41,6 +42,8 @@ export class McpUpstream implements Upstream {
   readonly #inflight = new Map<number, Caller>();
   /** The caller whose request a message arrived for, when the transport reads it in that request's context (HTTP streams). */
   readonly #callerContext = new AsyncLocalStorage<Caller>();
+  /** Identity headers of the request being sent (`forwardIdentity: { as: "headers" }`), read by HTTP transports. */
+  readonly #forwardHeaders = new AsyncLocalStorage<Record<string, string>>();
   #client?: Client;
   #nextInflight = 0;
   #closed = false;
@@ -76,12 +79,14 @@ export class McpUpstream implements Upstream {
   async request(message: RpcMessage, options: UpstreamRequestOptions = {}): Promise<Record<string, unknown>> {
     const client = this.#client;
     if (!client || this.#life.status().state !== "connected" || this.#closed) throw this.#life.unavailable();
+    const forwarded = options.identity && this.#config.forwardIdentity ? await forwardIdentity(this.#config.forwardIdentity, options.identity, this.name) : undefined;
+    const params = forwarded && Object.keys(forwarded.meta).length > 0 ? { ...message.params, _meta: { ...(message.params?._meta as Record<string, unknown> | undefined), ...forwarded.meta } } : message.params;
     const id = this.#nextInflight++;
     if (options.caller) this.#inflight.set(id, options.caller);
     this.#inflightCount++;
     const timeout = options.timeout ?? this.#config.timeout;
     const send = () =>
-      client.request({ method: message.method as "ping", params: message.params }, passthroughSchema, {
+      client.request({ method: message.method as "ping", params }, passthroughSchema, {
         signal: options.signal,
         timeout,
         maxTotalTimeout: timeout,
@@ -89,7 +94,9 @@ export class McpUpstream implements Upstream {
         allowInputRequired: options.allowInputRequired,
       });
     try {
-      return await (options.caller ? this.#callerContext.run(options.caller, send) : send());
+      const headers = forwarded?.headers;
+      const run = headers && Object.keys(headers).length > 0 ? () => this.#forwardHeaders.run(headers, send) : send;
+      return await (options.caller ? this.#callerContext.run(options.caller, run) : run());
     } catch (error) {
       throw this.#wrapError(error, message.method, timeout);
     } finally {
@@ -133,7 +140,7 @@ export class McpUpstream implements Upstream {
     const client = this.#createClient(era);
     let transport: Transport;
     try {
-      transport = createClientTransport(this.#config, (line) => this.#log.info(line), { leanHttp });
+      transport = createClientTransport(this.#config, (line) => this.#log.info(line), { leanHttp, requestHeaders: () => this.#forwardHeaders.getStore() });
       await client.connect(transport, { timeout: Math.min(this.#config.timeout, 30_000) });
     } catch (error) {
       await client.close().catch(() => {});

@@ -13,7 +13,7 @@ import { HttpClientTransport } from "./http-client-transport.ts";
 export function createClientTransport(
   config: ResolvedUpstream,
   onStderrLine: (line: string) => void,
-  options: { leanHttp?: boolean } = {},
+  options: { leanHttp?: boolean; requestHeaders?: () => Readonly<Record<string, string>> | undefined } = {},
 ): Transport {
   switch (config.type) {
     case "stdio": {
@@ -28,10 +28,12 @@ export function createClientTransport(
       return transport;
     }
     case "streamable-http":
-      if (options.leanHttp) return new HttpClientTransport(new URL(config.url), { headers: config.headers });
-      return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: fetchSharingSignal() });
+      if (options.leanHttp) return new HttpClientTransport(new URL(config.url), { headers: config.headers, requestHeaders: options.requestHeaders });
+      return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: fetchSharingSignal(options.requestHeaders) });
     case "sse":
     default:
+      // Local entries are served in process (src/upstreams/local) and never get a client transport.
+      if (!("url" in config)) throw new Error(`upstream "${config.name}" has no client transport`);
       return new SSEClientTransport(new URL(config.url), {
         requestInit: { headers: config.headers },
         eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...config.headers } }) },
@@ -64,7 +66,7 @@ function pipeLines(transport: StdioClientTransport, onLine: (line: string) => vo
  * listener only when the request is garbage-collected, so a busy upstream trips Node's MaxListeners warning
  * although nothing leaks. Lift the limit on exactly those signals.
  */
-function fetchSharingSignal(): FetchLike {
+function fetchSharingSignal(requestHeaders?: () => Readonly<Record<string, string>> | undefined): FetchLike {
   const seen = new WeakSet<AbortSignal>();
   return (url, init) => {
     const signal = init?.signal;
@@ -72,6 +74,10 @@ function fetchSharingSignal(): FetchLike {
       seen.add(signal);
       setMaxListeners(0, signal);
     }
-    return fetch(url, init);
+    const extra = requestHeaders?.();
+    if (!extra) return fetch(url, init);
+    const headers = new Headers(init?.headers);
+    for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+    return fetch(url, { ...init, headers });
   };
 }

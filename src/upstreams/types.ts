@@ -1,4 +1,5 @@
 import type { ServerCapabilities } from "@modelcontextprotocol/server";
+import type { Identity } from "../auth/types.ts";
 
 /** Lifecycle of one upstream connection. */
 export type UpstreamState = "connecting" | "connected" | "restarting" | "failed" | "closed";
@@ -41,6 +42,8 @@ export interface UpstreamRequestOptions {
   caller?: Caller;
   /** Return an upstream `input_required` result as-is instead of failing (2026-07-28 upstreams). */
   allowInputRequired?: boolean;
+  /** Who the request is for: forwarded only to upstreams configured with `forwardIdentity` (never their credentials). */
+  identity?: Identity;
 }
 
 export type UpstreamEvent =

@@ -25,6 +25,11 @@ describe("resolveConfig defaults", () => {
       plugins: [],
       auth: { providers: [] },
       network: { allow: [] },
+      policy: { default: "allow", rolesClaim: "roles", rules: [] },
+      servers: [],
+      entries: {},
+      storage: { cache: "memory", syncInterval: 2000 },
+      admin: { enabled: false, users: {} },
     });
   });
 
@@ -121,12 +126,12 @@ describe("resolveConfig validation", () => {
   });
 
   it("rejects unknown keys and names the allowed ones", () => {
-    expect(issuesOf({ sever: {} })).toEqual(["sever: unknown key (allowed: server, naming, defaults, log, network, upstreams, plugins, auth)"]);
+    expect(issuesOf({ sever: {} })).toEqual(["sever: unknown key (allowed: server, naming, defaults, log, network, upstreams, policy, servers, entries, storage, admin, local, rest, tools, prompts, resources, plugins, auth)"]);
     expect(issuesOf({ server: { hots: "x" } })).toEqual([
       "server.hots: unknown key (allowed: host, port, path, allowedOrigins, maxBodySize, pageSize, sessionIdleTimeout)",
     ]);
     expect(issuesOf({ upstreams: { fs: { type: "stdio", command: "x", url: "http://x" } } })).toEqual([
-      "upstreams.fs.url: unknown key (allowed: type, enabled, prefix, timeout, isolation, protocol, restart, command, args, env, cwd)",
+      "upstreams.fs.url: unknown key (allowed: type, enabled, prefix, timeout, isolation, protocol, restart, forwardIdentity, command, args, env, cwd)",
     ]);
   });
 

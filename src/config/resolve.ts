@@ -78,8 +78,9 @@ function resolveAuth(raw: unknown, opts: ResolveConfigOptions, issues: ConfigIss
     issues.push({ path: "auth", message: "expected an object with jwt and/or providers" });
     return undefined;
   }
-  const { jwt, providers, resource: rawResource, ...rest } = raw as { jwt?: unknown; providers?: unknown; resource?: unknown };
-  for (const key of Object.keys(rest)) issues.push({ path: `auth.${key}`, message: "unknown key (allowed: jwt, providers, resource)" });
+  const { jwt, providers, resource: rawResource, apiKeys, ...rest } = raw as { jwt?: unknown; providers?: unknown; resource?: unknown; apiKeys?: unknown };
+  for (const key of Object.keys(rest)) issues.push({ path: `auth.${key}`, message: "unknown key (allowed: jwt, providers, resource, apiKeys)" });
+  if (apiKeys !== undefined && typeof apiKeys !== "boolean") issues.push({ path: "auth.apiKeys", message: "expected true or false" });
   const resource = resolveResource(rawResource, opts, issues);
   const list: AuthProvider[] = [];
   if (jwt !== undefined) {
@@ -104,7 +105,7 @@ function resolveAuth(raw: unknown, opts: ResolveConfigOptions, issues: ConfigIss
       });
   }
   const jwtOptions = jwt !== undefined && list.length > 0 ? (bindAudience(interpolateEnv(jwt, opts.env ?? process.env).value, resource, []) as JwtProviderOptions) : undefined;
-  return Object.freeze({ providers: Object.freeze(list), ...(jwtOptions ? { jwt: jwtOptions } : {}), ...(resource ? { resource } : {}) });
+  return Object.freeze({ providers: Object.freeze(list), ...(jwtOptions ? { jwt: jwtOptions } : {}), ...(resource ? { resource } : {}), ...(apiKeys === true ? { apiKeys } : {}) });
 }
 
 /** `auth.resource`: validated RFC 9728 / RFC 8707 settings. */

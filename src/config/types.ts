@@ -143,6 +143,8 @@ export interface GatewayConfig {
     providers?: AuthProvider[];
     /** The gateway as an OAuth 2.1 protected resource: RFC 9728 metadata, `resource_metadata` challenges, `aud` bound to `url`. */
     resource?: ResourceConfig;
+    /** Accept API keys (`gk_…`) created through the admin API (`/admin/api-keys`; only their hashes are stored). */
+    apiKeys?: boolean;
   };
   /** Authorization: roles/scopes/claims → allow/deny rules over methods, upstreams, servers and entry names (docs/security.md). */
   policy?: PolicyConfig;
@@ -274,6 +276,7 @@ export interface ResolvedConfig {
     /** The JWT options as configured (env interpolated), for `gateway token`. Never printed. */
     readonly jwt?: JwtProviderOptions;
     readonly resource?: ResourceConfig;
+    readonly apiKeys?: boolean;
   };
   /** Always present: without `policy` in the input, `{ default: "allow", rules: [] }`. */
   readonly policy: ResolvedPolicyConfig;

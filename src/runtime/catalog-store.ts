@@ -1,5 +1,7 @@
 import { openSecrets } from "../admin/sealed.ts";
 import type { SecretBox } from "../auth/secret-box.ts";
+import type { ApiKeyStore } from "../auth/api-keys.ts";
+import { dbApiKeyStore } from "../auth/api-key-store-db.ts";
 import type { ResolvedConfig } from "../config/types.ts";
 import { describeError } from "../_utils/errors.ts";
 import type { EntryOverrides, NamedServerSpec } from "../registry/server-spec.ts";
@@ -26,6 +28,7 @@ export interface CatalogStore {
   readonly upstreams: UpstreamRepository;
   readonly metrics: MetricsRepository;
   readonly prompts: PromptVersionRepository;
+  readonly apiKeys: ApiKeyStore;
   load(): Promise<RuntimeState>;
   /** Changes whenever any run-time row changes (another gateway's write included): cheap enough to poll. */
   version(): Promise<string>;
@@ -38,7 +41,7 @@ export interface CatalogStore {
  */
 export async function openCatalogStore(config: ResolvedConfig, options: { cwd?: string; secretBox?: SecretBox } = {}): Promise<CatalogStore | undefined> {
   const cwd = options.cwd ?? process.cwd();
-  if (!config.admin.enabled && config.storage.db === undefined) return undefined;
+  if (!config.admin.enabled && config.storage.db === undefined && !config.auth.apiKeys) return undefined;
   const db = await openDatabase(config.storage.db, { cwd });
   const store: CatalogStore = {
     db,
@@ -47,6 +50,7 @@ export async function openCatalogStore(config: ResolvedConfig, options: { cwd?: 
     upstreams: createUpstreamRepository(db),
     metrics: createMetricsRepository(db),
     prompts: createPromptVersionRepository(db),
+    apiKeys: dbApiKeyStore(db),
     async load() {
       const [servers, entries, stored] = await Promise.all([store.servers.list(), store.entries.list(), store.upstreams.list()]);
       const upstreams: UpstreamRecord[] = [];

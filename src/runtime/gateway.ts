@@ -13,6 +13,7 @@ import { CatalogViews } from "../registry/views.ts";
 import type { NamedServerSpec } from "../registry/server-spec.ts";
 import { createPolicy } from "../auth/policy.ts";
 import { secretBoxFromEnv, type SecretBox } from "../auth/secret-box.ts";
+import { apiKeyProvider } from "../auth/api-keys.ts";
 import { mountAdmin } from "../admin/index.ts";
 import { describeError } from "../_utils/errors.ts";
 import { mergeEntryOverrides, openCatalogStore, type RuntimeState } from "./catalog-store.ts";
@@ -93,6 +94,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   let fileConfig = isResolved(input) ? input : resolveConfig(input);
   const log = options.log ?? createLogger(fileConfig.log.level);
   const secretBox = options.secretBox ?? secretBoxFromEnv();
+  // API keys live in the registry database: opened for them too (see openCatalogStore).
   const store = await openCatalogStore(fileConfig, { secretBox });
   let runtime: RuntimeState = (await store?.load()) ?? { servers: [], entries: [], upstreams: [], unreadable: [] };
   /** The config file plus the run-time upstreams; a stored upstream that cannot be used is left out and reported. */
@@ -103,6 +105,9 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     return { ...fileConfig, upstreams: composeUpstreams(fileConfig, runtime.upstreams, skip) };
   };
   let config = compose();
+  const apiKeys = store && fileConfig.auth.apiKeys ? apiKeyProvider({ store: store.apiKeys }) : undefined;
+  /** The configured providers, plus API keys from the registry database when `auth.apiKeys` is on. */
+  const authOf = (c: ResolvedConfig): ResolvedConfig["auth"] => (apiKeys && c.auth.apiKeys ? { ...c.auth, providers: [...c.auth.providers, apiKeys] } : c.auth);
   const clientInfo = { name: "mcp-gateway", version: VERSION };
   let upstreams = new Map<string, Upstream>();
   const upstreamConfigs = new Map<string, ResolvedUpstream>();
@@ -218,7 +223,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
       const answered = await plugins.request(event.req);
       if (answered) return answered;
     }
-    const auth = await authenticateRequest(config.auth, event.req, event.context.params?.server);
+    const auth = await authenticateRequest(authOf(config), event.req, event.context.params?.server);
     if (auth.response) return auth.response;
     return run(event.req, auth.identity, event.context.params?.server);
   };
@@ -321,7 +326,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     return run;
   };
   const explain = (who: ExplainSubject, method: string, name?: string, server?: string) =>
-    explainAccess({ providers: config.auth.providers, policy: config.policy, catalog: views.catalogFor(server) ?? views.base() }, who, method, name, server);
+    explainAccess({ providers: authOf(config).providers, policy: config.policy, catalog: views.catalogFor(server) ?? views.base() }, who, method, name, server);
 
   const gateway: Gateway = {
     get config() {

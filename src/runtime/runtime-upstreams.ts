@@ -6,7 +6,7 @@ import { assertOutboundUrl } from "../net/safe-fetch.ts";
 import type { UpstreamRecord } from "../storage/upstreams.ts";
 
 /** Kinds the admin API may add: anything that only makes outbound HTTP requests. Processes stay in the config file. */
-const API_TYPES = new Set(["streamable-http", "sse", "a2a", "rest"]);
+const API_TYPES = new Set(["streamable-http", "sse", "a2a", "rest", "local"]);
 
 /**
  * Resolve an upstream definition that came through the admin API, with the config file's defaults. No `${env.X}`
@@ -18,6 +18,7 @@ export function resolveRuntimeUpstream(name: string, raw: unknown, base: Resolve
   if (typeof type === "string" && !API_TYPES.has(type)) {
     throw new InputError([{ field: "config.type", message: `"${type}" upstreams can only be declared in the config file (allowed here: ${[...API_TYPES].join(", ")})` }]);
   }
+  if (type === "local") return resolveRuntimeLocal(name, raw as Record<string, unknown>, base);
   // A REST API is the `rest` section's shape plus `type: "rest"`; its OpenAPI spec must be a URL (no file reads).
   const rest = type === "rest";
   if (rest) {
@@ -40,6 +41,35 @@ export function resolveRuntimeUpstream(name: string, raw: unknown, base: Resolve
         message: issue.message.includes("${env.") || issue.message.includes("not set") ? "environment variables are not available to admin API input" : issue.message,
       })),
     );
+  }
+}
+
+/**
+ * `{ type: "local", prompts?, resources?, prefix? }`: prompts (Liquid templates) and static resources created through
+ * the API, served in process like the config's local entries. No tools (they are code) and no file resources
+ * (API input must not read the gateway's disk). The prefix defaults to the upstream's name.
+ */
+function resolveRuntimeLocal(name: string, raw: Record<string, unknown>, base: ResolvedConfig): ResolvedUpstream {
+  const { type: _type, prompts = {}, resources = {}, prefix, ...rest } = raw;
+  const issues = Object.keys(rest).map((key) => ({ field: `config.${key}`, message: "unknown key (allowed: type, prompts, resources, prefix)" }));
+  if (resources && typeof resources === "object") {
+    for (const [key, resource] of Object.entries(resources)) {
+      for (const forbidden of ["file", "dir", "compute", "allowedRoot"]) {
+        if (resource && typeof resource === "object" && forbidden in resource) {
+          issues.push({ field: `config.resources.${key}.${forbidden}`, message: "only text or blob resources can be created through the API" });
+        }
+      }
+    }
+  }
+  if (issues.length > 0) throw new InputError(issues);
+  try {
+    const resolved = resolveConfig({ defaults: base.defaults, prompts, resources, local: prefix === undefined ? {} : { prefix } }, { env: {} });
+    const local = resolved.upstreams.find((u) => u.type === "local");
+    if (!local) throw new InputError([{ field: "config", message: "declare at least one prompt or resource" }]);
+    return { ...local, name, prefix: prefix === undefined ? name : local.prefix };
+  } catch (error) {
+    if (!(error instanceof GatewayConfigError)) throw error;
+    throw new InputError(error.issues.map((issue) => ({ field: `config.${issue.path}`, message: issue.message })));
   }
 }
 

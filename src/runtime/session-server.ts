@@ -84,7 +84,8 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
     requestState: { verify: (state, ctx) => codec.verify(state, ctx) },
   });
 
-  const context = (params: Record<string, unknown> | undefined, ctx: ServerContext): CallContext => {
+  /** `sent` collects the progress notifications handed to the SDK, so the result can wait until they are out. */
+  const context = (params: Record<string, unknown> | undefined, ctx: ServerContext, sent: Promise<unknown>[]): CallContext => {
     const token = (params?._meta as Record<string, unknown> | undefined)?.progressToken ?? ctx.mcpReq._meta?.progressToken;
     return {
       sessionId: session.id,
@@ -93,9 +94,7 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
         token === undefined
           ? undefined
           : (progress) => {
-              ctx.mcpReq
-                .notify({ method: "notifications/progress", params: { progressToken: token as string, ...progress } })
-                .catch(() => {});
+              sent.push(ctx.mcpReq.notify({ method: "notifications/progress", params: { progressToken: token as string, ...progress } }).catch(() => {}));
             },
       requestState: ctx.mcpReq.requestState<RequestStatePayload>() as RequestStatePayload | undefined,
       inputResponses: ctx.mcpReq.inputResponses,
@@ -141,9 +140,13 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
   };
 
   for (const method of ROUTED_METHODS) {
-    handle(method, (params, ctx) => {
+    handle(method, async (params, ctx) => {
       if (method === "logging/setLevel") session.logLevel = String(params.level ?? "");
-      return router.dispatch(method, params, context(params, ctx));
+      const sent: Promise<unknown>[] = [];
+      const result = await router.dispatch(method, params, context(params, ctx, sent));
+      // A progress notification still being written when the response closes its stream would be lost.
+      if (sent.length > 0) await settledWithin(sent, 1000);
+      return result;
     });
   }
   return server;
@@ -202,4 +205,11 @@ export function toProtocolError(error: unknown, log?: Logger): ProtocolError {
 function stripStack(message: string): string {
   const index = message.search(/\n\s+at /);
   return (index >= 0 ? message.slice(0, index) : message).slice(0, 2000);
+}
+
+/** Wait for `promises`, but never longer than `ms` (a stuck stream must not hold a response back). */
+async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

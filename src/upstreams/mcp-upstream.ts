@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { deliverResponsesAfterNotifications } from "./ordered-delivery.ts";
 import { Client, ProtocolError, type Transport } from "@modelcontextprotocol/client";
 import type { ServerCapabilities } from "@modelcontextprotocol/server";
 import type { ResolvedUpstream } from "../config/types.ts";
@@ -152,6 +153,7 @@ export class McpUpstream implements Upstream {
       await client.close().catch(() => {});
       return;
     }
+    deliverResponsesAfterNotifications(transport);
     const negotiated = client.getProtocolEra?.() === "modern" ? "modern" : "legacy";
     this.#knownEra = negotiated;
     if (this.#config.type === "streamable-http" && !leanHttp) {

@@ -221,6 +221,31 @@ function adminSuite(name: string, open: () => Promise<TestDatabase | undefined>)
       expect(await toolNames(`${url}/mcp`)).not.toContain("greeter__hello");
     });
 
+    it("creates prompts and text resources at run time, but no file access and no unsafe templates", async () => {
+      const kb = {
+        type: "local",
+        prompts: { faq: { arguments: [{ name: "q", required: true }], template: "Q: {{ q }}" } },
+        resources: { policy: { uri: "kb://policy", text: "Be kind.", mimeType: "text/plain" } },
+      };
+      const fileRead = await call("POST", "/upstreams", { name: "kb", config: { ...kb, resources: { secrets: { file: "/etc/passwd" } } } });
+      expect(fileRead.status).toBe(422);
+      expect(fileRead.json.errors[0].field).toBe("config.resources.secrets.file");
+      const unsafe = await call("POST", "/upstreams", { name: "kb", config: { ...kb, prompts: { x: { template: "{{ constructor }}" } } } });
+      expect(unsafe.status).toBe(422);
+      expect(unsafe.json.errors[0].field).toMatch(/^config\.prompts\.x/);
+      const created = await call("POST", "/upstreams", { name: "kb", config: kb });
+      expect(created.status).toBe(201);
+      const client = await connectV1(`${url}/mcp`);
+      try {
+        const prompt = await client.getPrompt({ name: "kb__faq", arguments: { q: "why?" } });
+        expect((prompt.messages[0]!.content as { text: string }).text).toBe("Q: why?");
+        expect((await client.readResource({ uri: "kb://policy" })).contents[0]).toMatchObject({ text: "Be kind." });
+      } finally {
+        await client.close();
+      }
+      expect((await call("DELETE", "/upstreams/kb")).status).toBe(204);
+    });
+
     it("imports all or nothing: a failing import changes nothing", async () => {
       const before = (await call("GET", "/export")).json;
       const masked = await call("POST", "/import?mode=merge", before);
@@ -322,6 +347,39 @@ describe("admin API without a secret key", () => {
       expect(refused.json.errors[0]).toMatchObject({ field: "config.headers.Authorization" });
       expect(refused.text).not.toContain(CANARY);
       expect((await admin(url)("POST", "/upstreams", { name: "plain", config: { type: "streamable-http", url: one.url } })).status).toBe(201);
+    } finally {
+      await gw.close();
+      await db.drop();
+    }
+  });
+});
+
+describe("API keys through the admin API", () => {
+  it("creates a key shown once, accepts it on /mcp, lists it without secrets, and refuses it once revoked", async () => {
+    const db = sqliteDatabase();
+    const gw = await createGateway({ ...config(db.url), auth: { apiKeys: true } }, { secretBox: BOX });
+    try {
+      const { url } = await gw.listen({ port: 0 });
+      const initialize = (key?: string) =>
+        fetch(`${url}/mcp`, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "k", version: "1" } } }),
+        });
+      expect((await initialize()).status).toBe(401);
+      const created = await admin(url)("POST", "/api-keys", { name: "ci bot", scopes: ["tools"] });
+      expect(created.status).toBe(201);
+      const key = created.json.key as string;
+      expect(key).toMatch(/^gk_[0-9a-f]{16}_/);
+      const listed = await admin(url)("GET", "/api-keys");
+      expect(listed.json.apiKeys).toHaveLength(1);
+      expect(listed.text).not.toContain(key.split("_")[2]);
+      const ok = await initialize(key);
+      expect(ok.status).toBe(200);
+      await ok.body?.cancel();
+      expect((await admin(url)("DELETE", `/api-keys/${created.json.id}`)).status).toBe(204);
+      expect((await initialize(key)).status).toBe(401);
+      expect((await admin(url)("DELETE", `/api-keys/${created.json.id}`)).status).toBe(404);
     } finally {
       await gw.close();
       await db.drop();

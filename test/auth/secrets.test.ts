@@ -24,7 +24,8 @@ describe("secret box (AES-256-GCM)", () => {
     const box = createSecretBox([{ kid: "k1", key: key(1) }, { kid: "k0", key: key(0) }]);
     const sealed = box.seal("top-secret-value");
     const [v, , iv, data] = sealed.split(":");
-    const flipped = `${v}:k1:${iv}:${data!.slice(0, -2)}${data!.endsWith("A") ? "B" : "A"}${data!.at(-1)}`;
+    // Change the second-to-last character (always a full 6 data bits) to a different one.
+    const flipped = `${v}:k1:${iv}:${data!.slice(0, -2)}${data!.at(-2) === "A" ? "B" : "A"}${data!.at(-1)}`;
     const cases = [flipped, `${v}:k0:${iv}:${data}`, `${v}:k9:${iv}:${data}`, "gsb1:k1:x", "plain text", `gsb2:k1:${iv}:${data}`];
     for (const bad of cases) {
       let error: unknown;

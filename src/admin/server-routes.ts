@@ -1,13 +1,14 @@
 import * as v from "valibot";
 import { GatewayError } from "../errors.ts";
 import { ServerNameSchema, ServerSpecSchema, type NamedServerSpec, type ServerSpec } from "../registry/server-spec.ts";
-import { parseInput } from "./problem.ts";
+import { checkServerAuth } from "../config/resolve.ts";
+import { InputError, parseInput } from "./problem.ts";
 import { Reply, type AdminRoute } from "./route.ts";
 import type { AdminDeps } from "./types.ts";
 
 const CreateSchema = v.strictObject(
   { name: ServerNameSchema, ...ServerSpecSchema.entries },
-  (issue) => (issue.expected === "never" ? "unknown key (allowed: name, description, enabled, tools, prompts, resources)" : "expected an object"),
+  (issue) => (issue.expected === "never" ? "unknown key (allowed: name, description, enabled, auth, tools, prompts, resources)" : "expected an object"),
 );
 
 /** A virtual server as the API shows it: its spec and what it currently exposes. */
@@ -47,7 +48,13 @@ function runtimeOnly(deps: AdminDeps, name: string): void {
 
 /** `/admin/servers`: CRUD and enable/disable of virtual servers, persisted in the registry database. */
 export function serverRoutes(deps: AdminDeps): AdminRoute[] {
+  /** `auth` may only name configured providers. */
+  const checkAuth = (name: string, spec: ServerSpec) => {
+    const issues = checkServerAuth([{ name, auth: spec.auth }], deps.config().auth);
+    if (issues.length > 0) throw new InputError(issues.map((i) => ({ field: i.path.replace(`servers.${name}.`, ""), message: i.message })));
+  };
   const save = async (name: string, spec: ServerSpec, enabled: boolean) => {
+    checkAuth(name, spec);
     await deps.store.servers.update(name, { spec: spec as Record<string, unknown>, enabled });
     await deps.apply();
     return describeServer(deps, findServer(deps, name));
@@ -70,6 +77,7 @@ export function serverRoutes(deps: AdminDeps): AdminRoute[] {
       run: async ({ body }) => {
         const { name, enabled, ...spec } = parseInput(CreateSchema, await body());
         if (deps.views.spec(name)) throw new GatewayError("CONFLICT", `A virtual server named "${name}" already exists`, { status: 409, data: { name } });
+        checkAuth(name, spec);
         await deps.store.servers.create({ name, spec, enabled: enabled ?? true });
         await deps.apply();
         return describeServer(deps, findServer(deps, name));

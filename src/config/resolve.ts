@@ -60,7 +60,7 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions = {}): 
   const withLocal = local.upstream ? { ...defaulted, upstreams: [...defaulted.upstreams, local.upstream] } : defaulted;
   const rest = resolveRestApis(result.output.rest as GatewayConfig["rest"], { timeout: defaulted.defaults.timeout, upstreamNames: withLocal.upstreams.map((u) => u.name) });
   const config = { ...withLocal, upstreams: [...withLocal.upstreams, ...rest.upstreams] };
-  const semanticIssues = [...local.issues, ...rest.issues, ...checkUpstreams(config)];
+  const semanticIssues = [...local.issues, ...rest.issues, ...checkUpstreams(config), ...checkServerAuth(config.servers, auth!)];
   try {
     parseAllowList(config.network.allow);
   } catch (error) {
@@ -69,6 +69,15 @@ export function resolveConfig(input: unknown, opts: ResolveConfigOptions = {}): 
   if (semanticIssues.length > 0) throw new GatewayConfigError(semanticIssues, opts.file);
   const plugins = Object.freeze([...((rawPlugins as ResolvedConfig["plugins"] | undefined) ?? [])]);
   return Object.freeze({ ...deepFreeze(config), plugins, auth: auth! });
+}
+
+/** A virtual server's `auth` may only name providers that exist (a typo must not lock everyone out, or in). */
+export function checkServerAuth(servers: readonly { name: string; auth?: false | string[] }[], auth: ResolvedConfig["auth"]): ConfigIssue[] {
+  const names = new Set([...auth.providers.map((p) => p.name), ...(auth.apiKeys ? ["apikey"] : [])]);
+  const known = [...names].join(", ") || "none configured";
+  return servers.flatMap((server) =>
+    (server.auth || []).flatMap((name, i) => (names.has(name) ? [] : [{ path: `servers.${server.name}.auth.${i}`, message: `no auth provider named "${name}" (configured: ${known})` }])),
+  );
 }
 
 /** `auth: { jwt?, providers? }` → the provider list (empty: no authentication on the MCP routes). */

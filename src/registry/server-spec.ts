@@ -31,6 +31,11 @@ export type EntrySelector = string | NamedEntryOverride;
 export interface ServerSpec {
   description?: string;
   enabled?: boolean;
+  /**
+   * Authentication on this server's endpoints: names of the configured auth providers accepted here (`["apikey"]`),
+   * or `false` for none (a public server; the policy still applies). Default: the same as the main endpoint.
+   */
+  auth?: false | string[];
   tools?: EntrySelector[];
   prompts?: EntrySelector[];
   /** Resource URIs, URI globs, or `tag:<label>`; resource templates are selected by their `uriTemplate`. */
@@ -88,11 +93,17 @@ export const ServerSpecSchema = v.strictObject(
   {
     description: v.optional(v.string("expected a string")),
     enabled: v.optional(v.boolean("expected true or false")),
+    auth: v.optional(
+      v.union(
+        [v.literal(false), v.pipe(v.array(v.pipe(v.string(), v.nonEmpty())), v.nonEmpty())],
+        "expected false (no authentication) or a non-empty array of auth provider names",
+      ),
+    ),
     tools: v.optional(selectors()),
     prompts: v.optional(selectors()),
     resources: v.optional(selectors()),
   },
-  (issue) => (issue.expected === "never" ? "unknown key (allowed: description, enabled, tools, prompts, resources)" : "expected an object"),
+  (issue) => (issue.expected === "never" ? "unknown key (allowed: description, enabled, auth, tools, prompts, resources)" : "expected an object"),
 );
 
 /** Schema of a virtual server name. */

@@ -42,11 +42,17 @@ import { fanOutCatalogChange, fanOutUpstreamNotification } from "./fan-out.ts";
 import { loadPlugins } from "../plugins/load.ts";
 import { PluginRunner } from "../plugins/runner.ts";
 import { authenticate, authenticateRequest, identityOf, unauthorized } from "../auth/authenticate.ts";
-import type { Identity } from "../auth/types.ts";
+import type { AuthProvider, Identity } from "../auth/types.ts";
 import { explainAccess, type Explanation, type ExplainSubject } from "../auth/explain.ts";
 import { RESOURCE_METADATA_PATH, serveResourceMetadata } from "../auth/resource-metadata.ts";
 
 const VERSION = "0.1.0";
+
+/** Stands in when a server's `auth` names no configured provider: nobody gets in. */
+const NO_PROVIDER: AuthProvider = {
+  name: "none",
+  authenticate: async () => ({ ok: false, reason: "invalid", message: "no accepted authentication method is configured for this server" }),
+};
 
 export interface CreateGatewayOptions {
   /** Use this logger instead of creating one from `config.log.level`. */
@@ -106,6 +112,19 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   };
   let config = compose();
   const apiKeys = store && fileConfig.auth.apiKeys ? apiKeyProvider({ store: store.apiKeys }) : undefined;
+  /**
+   * The providers of one endpoint: a virtual server's `auth` picks some of them by name, or none (`false`);
+   * an unknown server gets the main endpoint's (and then its 404).
+   */
+  const authFor = (server: string | undefined): ResolvedConfig["auth"] => {
+    const all = authOf(config);
+    const chosen = server === undefined ? undefined : views.spec(server)?.auth;
+    if (chosen === undefined) return all;
+    if (chosen === false) return { ...all, providers: [] };
+    const providers = all.providers.filter((p) => chosen.includes(p.name));
+    // A list naming no configured provider must not turn into "no authentication".
+    return { ...all, providers: providers.length > 0 ? providers : [NO_PROVIDER] };
+  };
   /** The configured providers, plus API keys from the registry database when `auth.apiKeys` is on. */
   const authOf = (c: ResolvedConfig): ResolvedConfig["auth"] => (apiKeys && c.auth.apiKeys ? { ...c.auth, providers: [...c.auth.providers, apiKeys] } : c.auth);
   const clientInfo = { name: "mcp-gateway", version: VERSION };
@@ -223,7 +242,8 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
       const answered = await plugins.request(event.req);
       if (answered) return answered;
     }
-    const auth = await authenticateRequest(authOf(config), event.req, event.context.params?.server);
+    const server = event.context.params?.server;
+    const auth = await authenticateRequest(authFor(server), event.req, server);
     if (auth.response) return auth.response;
     return run(event.req, auth.identity, event.context.params?.server);
   };

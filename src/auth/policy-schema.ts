@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { strict } from "../_utils/strict-object.ts";
 
 /**
  * What a rule applies to. Every field is a list of globs (`*` any run of characters, `?` one character);
@@ -61,12 +62,6 @@ const GLOBS = "expected an array of non-empty strings (globs)";
 const globs = () => v.optional(v.pipe(v.array(v.pipe(v.string(GLOBS), v.nonEmpty(GLOBS)), GLOBS), v.nonEmpty(GLOBS)));
 const scalar = v.union([v.string(), v.number(), v.boolean()], "expected a string, number or boolean");
 
-function strict<const T extends v.ObjectEntries>(entries: T) {
-  const allowed = Object.keys(entries).join(", ");
-  return v.strictObject(entries, (issue) =>
-    issue.expected === "Object" ? "expected an object" : issue.expected === "never" ? `unknown key (allowed: ${allowed})` : "required",
-  );
-}
 
 const target = strict({ methods: globs(), upstreams: globs(), servers: globs(), names: globs() });
 

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { strict } from "../_utils/strict-object.ts";
 import { PolicyConfigSchema } from "../auth/policy-schema.ts";
 import { ForwardIdentitySchema } from "../auth/forward-identity.ts";
 import { EntryOverridesSchema, ServerNameSchema, ServerSpecSchema } from "../registry/server-spec.ts";
@@ -14,15 +15,6 @@ const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const NAME_MESSAGE = 'expected 1-32 letters, digits, "_" or "-"';
 const URL_MESSAGE = "expected a URL (http or https)";
 
-/** `strictObject` with messages that name the allowed keys. */
-function strict<const TEntries extends v.ObjectEntries>(entries: TEntries, alsoAllowed: readonly string[] = []) {
-  const allowed = [...Object.keys(entries), ...alsoAllowed].join(", ");
-  return v.strictObject(entries, (issue) => {
-    if (issue.expected === "Object") return "expected an object";
-    if (issue.expected === "never") return `unknown key (allowed: ${allowed})`;
-    return "required";
-  });
-}
 
 function int(min: number, max: number, message: string) {
   return v.pipe(

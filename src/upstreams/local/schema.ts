@@ -1,18 +1,10 @@
 import * as v from "valibot";
+import { strict } from "../../_utils/strict-object.ts";
 
 const NAME_RE = /^[a-zA-Z0-9_-]{1,64}$/;
 const NAME_MESSAGE = 'expected 1-64 letters, digits, "_" or "-"';
 const PREFIX_RE = /^[a-zA-Z0-9_-]{1,32}$/;
 
-/** `strictObject` whose unknown-key message names the allowed keys (same wording as the gateway schema). */
-function strict<const TEntries extends v.ObjectEntries>(entries: TEntries) {
-  const allowed = Object.keys(entries).join(", ");
-  return v.strictObject(entries, (issue) => {
-    if (issue.expected === "Object") return "expected an object";
-    if (issue.expected === "never") return `unknown key (allowed: ${allowed})`;
-    return "required";
-  });
-}
 
 const text = () => v.string("expected a string");
 const optionalText = () => v.optional(text());

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { strict } from "../../_utils/strict-object.ts";
 import type { RestApiConfig, RestSchema } from "./types.ts";
 
 const NAME_RE = /^[a-zA-Z0-9_-]{1,32}$/;
@@ -7,15 +8,6 @@ const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const NAME_MESSAGE = 'expected 1-32 letters, digits, "_" or "-"';
 const URL_MESSAGE = "expected a URL (http or https)";
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
-
-function strict<const TEntries extends v.ObjectEntries>(entries: TEntries) {
-  const allowed = Object.keys(entries).join(", ");
-  return v.strictObject(entries, (issue) => {
-    if (issue.expected === "Object") return "expected an object";
-    if (issue.expected === "never") return `unknown key (allowed: ${allowed})`;
-    return "required";
-  });
-}
 
 const positiveInt = () =>
   v.pipe(

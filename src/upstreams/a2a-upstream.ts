@@ -9,6 +9,7 @@ import type { Logger } from "../_utils/logger.ts";
 import { callAgent } from "./a2a-call.ts";
 import { agentCardUrl, agentTools, type AgentTools } from "./a2a-mapping.ts";
 import type { RpcMessage, Upstream, UpstreamEvent, UpstreamRequestOptions, UpstreamStatus } from "./types.ts";
+import { InFlightCalls } from "./in-flight.ts";
 import { UpstreamLifecycle } from "./lifecycle.ts";
 import { createSafeFetch, type SafeFetch } from "../net/safe-fetch.ts";
 
@@ -34,7 +35,7 @@ export class A2aUpstream implements Upstream {
   readonly #life: UpstreamLifecycle;
   readonly #safeFetch: SafeFetch;
   /** Calls in flight: aborted (and their tasks cancelled) on close. */
-  readonly #calls = new Map<AbortController, Promise<unknown>>();
+  readonly #calls = new InFlightCalls();
   #client?: Client;
   #card?: AgentCard;
   #tools: AgentTools = { tools: [], skills: new Map() };
@@ -106,15 +107,8 @@ export class A2aUpstream implements Upstream {
     this.#closed = true;
     this.#connectAbort?.abort(new Error("upstream closed"));
     await this.#connecting?.catch(() => {});
-    if (options.drainMs && this.#calls.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise((resolve) => (timer = setTimeout(resolve, options.drainMs)));
-      await Promise.race([Promise.allSettled(this.#calls.values()), deadline]);
-      clearTimeout(timer);
-    }
     const closed = new GatewayError("UPSTREAM_UNAVAILABLE", `Upstream "${this.name}" closed`, { status: 503, rpcCode: JsonRpcCode.UpstreamError });
-    for (const controller of this.#calls.keys()) controller.abort(closed);
-    await Promise.allSettled(this.#calls.values());
+    await this.#calls.close(options.drainMs, closed);
     this.#client = undefined;
     this.#life.close();
   }
@@ -175,10 +169,8 @@ export class A2aUpstream implements Upstream {
     const call = run(controller.signal).finally(() => {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
-      this.#calls.delete(controller);
     });
-    this.#calls.set(controller, call);
-    return call;
+    return this.#calls.track(controller, call);
   }
 
   async #callTool(client: Client, params: Record<string, unknown>, signal: AbortSignal, options: UpstreamRequestOptions): Promise<Record<string, unknown>> {

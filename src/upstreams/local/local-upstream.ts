@@ -7,7 +7,7 @@ import type { Logger } from "../../_utils/logger.ts";
 import { UpstreamLifecycle } from "../lifecycle.ts";
 import type { RpcMessage, Upstream, UpstreamEvent, UpstreamRequestOptions, UpstreamStatus } from "../types.ts";
 import type { LocalPromptTemplate } from "./define.ts";
-import { InFlightCalls } from "./calls.ts";
+import { InFlightCalls } from "../in-flight.ts";
 import { compileEntries, diffEntries, findResource, resourceChanged, type LocalEntries } from "./entries.ts";
 import { compilePrompt, listPrompt, renderPrompt } from "./prompts.ts";
 import { listResource, listTemplate, readResource } from "./resources.ts";

@@ -5,6 +5,7 @@ import { GatewayError, JsonRpcCode } from "../../errors.ts";
 import { describeError } from "../../_utils/errors.ts";
 import type { Logger } from "../../_utils/logger.ts";
 import { createSafeFetch, type SafeFetch } from "../../net/safe-fetch.ts";
+import { InFlightCalls } from "../in-flight.ts";
 import { UpstreamLifecycle } from "../lifecycle.ts";
 import type { RpcMessage, Upstream, UpstreamEvent, UpstreamRequestOptions, UpstreamStatus } from "../types.ts";
 import { createAuthenticator, type RestAuthenticator } from "./auth.ts";
@@ -47,7 +48,7 @@ export class RestUpstream implements Upstream {
   readonly #auth: RestAuthenticator;
   readonly #breaker?: CircuitBreaker;
   readonly #stats: RestCallStats = { calls: 0, failures: 0, retries: 0, shortCircuited: 0, inFlight: 0 };
-  readonly #calls = new Map<AbortController, Promise<unknown>>();
+  readonly #calls = new InFlightCalls();
   readonly #cwd: string;
   #tools = new Map<string, RestTool>();
   #baseUrl?: string;
@@ -131,15 +132,8 @@ export class RestUpstream implements Upstream {
     if (this.#closed) return;
     this.#closed = true;
     await this.#starting?.catch(() => {});
-    if (options.drainMs && this.#calls.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise((resolve) => (timer = setTimeout(resolve, options.drainMs)));
-      await Promise.race([Promise.allSettled(this.#calls.values()), deadline]);
-      clearTimeout(timer);
-    }
     const closed = new GatewayError("UPSTREAM_UNAVAILABLE", `Upstream "${this.name}" closed`, { status: 503, rpcCode: JsonRpcCode.UpstreamError });
-    for (const controller of this.#calls.keys()) controller.abort(closed);
-    await Promise.allSettled(this.#calls.values());
+    await this.#calls.close(options.drainMs, closed);
     this.#life.close();
   }
 
@@ -190,9 +184,7 @@ export class RestUpstream implements Upstream {
     options.signal?.addEventListener("abort", onAbort, { once: true });
     const call = run(controller.signal).finally(() => {
       options.signal?.removeEventListener("abort", onAbort);
-      this.#calls.delete(controller);
     });
-    this.#calls.set(controller, call);
-    return call;
+    return this.#calls.track(controller, call);
   }
 }

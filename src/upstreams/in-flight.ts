@@ -1,8 +1,8 @@
-import { GatewayError, JsonRpcCode } from "../../errors.ts";
+import { GatewayError, JsonRpcCode } from "../errors.ts";
 
 /**
- * The calls a local upstream is running. Each gets its own abort signal (caller's cancel, timeout, close) and
- * settles when that signal aborts, even if the function ignores it; `close` drains, then aborts the rest.
+ * The calls an in-process or plain-HTTP upstream (local, REST, A2A) is running, each under its own abort controller;
+ * `close` drains, then aborts the rest.
  */
 export class InFlightCalls {
   readonly #calls = new Map<AbortController, Promise<unknown>>();
@@ -11,7 +11,17 @@ export class InFlightCalls {
     return this.#calls.size;
   }
 
-  /** Run `fn` with a signal aborted by `signal`, after `timeout` ms (error -32011 naming `what`), or on close. */
+  /** Count `call` as in flight under `controller` (aborted by `close`) until it settles. */
+  track<T>(controller: AbortController, call: Promise<T>): Promise<T> {
+    const tracked = call.finally(() => this.#calls.delete(controller));
+    this.#calls.set(controller, tracked.catch(() => {}));
+    return tracked;
+  }
+
+  /**
+   * Run `fn` with a signal aborted by `signal`, after `timeout` ms (error -32011 naming `what`), or on close; the call
+   * settles when that signal aborts, even if `fn` ignores it.
+   */
   run<T>(what: string, timeout: number, signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     const timer = setTimeout(() => {
@@ -27,10 +37,8 @@ export class InFlightCalls {
     const call = Promise.race([Promise.resolve().then(() => fn(controller.signal)), aborted]).finally(() => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
-      this.#calls.delete(controller);
     });
-    this.#calls.set(controller, call.catch(() => {}));
-    return call;
+    return this.track(controller, call);
   }
 
   /** Give running calls up to `drainMs` to finish, then abort the rest with `reason`. */

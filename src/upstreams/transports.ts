@@ -1,19 +1,23 @@
 import { setMaxListeners } from "node:events";
+import type { Readable } from "node:stream";
 import { SSEClientTransport, StreamableHTTPClientTransport, type FetchLike, type Transport } from "@modelcontextprotocol/client";
-import { StdioClientTransport, getDefaultEnvironment } from "@modelcontextprotocol/client/stdio";
+import { getDefaultEnvironment } from "@modelcontextprotocol/client/stdio";
 import type { ResolvedUpstream } from "../config/types.ts";
+import { splitLines } from "../_utils/line-splitter.ts";
 import { HttpClientTransport } from "./http-client-transport.ts";
+import { StdioClientTransport } from "./stdio-client-transport.ts";
 
 /**
  * Build the client transport for one upstream.
- * For stdio, the child's stderr is piped and handed to `onStderrLine` line by line (never forwarded to clients).
+ * For stdio, the child's stderr is piped and handed to `onStderrLine` line by line, and stdout lines that are not
+ * JSON-RPC go to `onNoise` (neither is ever forwarded to clients).
  * A streamable-HTTP upstream whose era is known (configured, or learned by an earlier probe) gets the lean
  * `node:http` transport; the SDK's transport only runs the first `auto` probe.
  */
 export function createClientTransport(
   config: ResolvedUpstream,
   onStderrLine: (line: string) => void,
-  options: { leanHttp?: boolean; requestHeaders?: () => Readonly<Record<string, string>> | undefined } = {},
+  options: { leanHttp?: boolean; requestHeaders?: () => Readonly<Record<string, string>> | undefined; onNoise?: (line: string) => void } = {},
 ): Transport {
   switch (config.type) {
     case "stdio": {
@@ -23,8 +27,9 @@ export function createClientTransport(
         env: { ...getDefaultEnvironment(), ...config.env },
         cwd: config.cwd,
         stderr: "pipe",
+        onNoise: options.onNoise,
       });
-      pipeLines(transport, onStderrLine);
+      pipeLines(transport.stderr!, onStderrLine);
       return transport;
     }
     case "streamable-http":
@@ -41,23 +46,10 @@ export function createClientTransport(
   }
 }
 
-function pipeLines(transport: StdioClientTransport, onLine: (line: string) => void): void {
-  // `stderr` exists as soon as the transport is constructed with `stderr: "pipe"` (a PassThrough).
-  const stream = transport.stderr;
-  if (!stream) return;
-  let buffered = "";
-  stream.on("data", (chunk: Buffer) => {
-    buffered += chunk.toString("utf8");
-    let index: number;
-    while ((index = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, index).trimEnd();
-      buffered = buffered.slice(index + 1);
-      if (line) onLine(line.slice(0, 2000));
-    }
-    if (buffered.length > 64 * 1024) {
-      onLine(buffered.slice(0, 2000));
-      buffered = "";
-    }
+function pipeLines(stream: Readable, onLine: (line: string) => void): void {
+  splitLines(stream, 64 * 1024, {
+    line: (line) => onLine(line.trimEnd().slice(0, 2000)),
+    tooLong: (bytes) => onLine(`(a stderr line over ${bytes} bytes was dropped)`),
   });
 }
 

@@ -28,7 +28,8 @@ export function splitLines(stream: Readable, maxLineBytes: number, handlers: Lin
         size = 0;
         continue;
       }
-      const line = (parts.length ? Buffer.concat([...parts, piece]) : piece).toString("utf8").replace(/\r$/, "");
+      const text = (parts.length ? Buffer.concat([...parts, piece]) : piece).toString("utf8");
+      const line = text.endsWith("\r") ? text.slice(0, -1) : text;
       parts = [];
       size = 0;
       if (line.trim()) handlers.line(line);

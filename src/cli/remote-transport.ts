@@ -1,4 +1,4 @@
-import { SSEClientTransport, StreamableHTTPClientTransport, type Transport } from "@modelcontextprotocol/client";
+import { SSEClientTransport, SseError, StreamableHTTPClientTransport, UnauthorizedError, type Transport } from "@modelcontextprotocol/client";
 import { GatewayError } from "../errors.ts";
 import { WsClientTransport } from "../upstreams/ws-client-transport.ts";
 
@@ -61,4 +61,33 @@ export function repeatedFlag(rawArgs: readonly string[], name: string): string[]
     else if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
   }
   return values;
+}
+
+/**
+ * Whether a transport's `onerror` means its connection is gone: the SDK's HTTP transports report a lost stream only
+ * there (SSE: the event stream broke; streamable HTTP: the standalone stream could not be re-opened).
+ */
+export function isConnectionLost(error: Error): boolean {
+  return error instanceof SseError || /^Maximum reconnection attempts/.test(error.message);
+}
+
+/** A readable reason for a lost connection (an SSE stream that simply ended carries no message). */
+export function lossReason(error: Error): string {
+  return error instanceof SseError && error.code === undefined && /undefined$/.test(error.message) ? "event stream ended" : error.message;
+}
+
+/** The HTTP status of a failed send, when the remote answered at all (`undefined`: it was not reached). */
+export function httpStatus(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | undefined)?.status;
+  if (typeof status === "number") return status;
+  if (error instanceof UnauthorizedError) return 401;
+  const match = /\(HTTP (\d{3})\)/.exec(String((error as Error | undefined)?.message ?? ""));
+  return match ? Number(match[1]) : undefined;
+}
+
+/** A one-line reason, with the network cause `fetch failed` hides (e.g. `connect ECONNREFUSED 127.0.0.1:80`). */
+export function errorReason(error: unknown): string {
+  const cause = (error as { cause?: { message?: unknown } } | undefined)?.cause?.message;
+  const text = String((error as Error | undefined)?.message ?? error);
+  return (typeof cause === "string" && !text.includes(cause) ? `${text} (${cause})` : text).split("\n")[0]!.slice(0, 200);
 }

@@ -1,11 +1,12 @@
 import type { Readable, Writable } from "node:stream";
-import type { JSONRPCMessage, Transport } from "@modelcontextprotocol/server";
+import type { Transport } from "@modelcontextprotocol/server";
 import { JsonRpcCode } from "../errors.ts";
 import { backoffDelay } from "../_utils/backoff.ts";
 import type { Logger } from "../_utils/logger.ts";
-import { splitLines } from "./line-splitter.ts";
-
-type Message = JSONRPCMessage & { id?: string | number; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown> };
+import { splitLines } from "../_utils/line-splitter.ts";
+import { startReconnectLoop, type ReconnectLoop } from "./reconnect-loop.ts";
+import { errorReason, httpStatus, isConnectionLost, lossReason } from "./remote-transport.ts";
+import { isReplayAnswer, listChangedNotifications, reinitialize, type BridgeMessage as Message } from "./remote-session.ts";
 
 /** Options for {@link runStdioBridge}. */
 export interface StdioBridgeOptions {
@@ -16,8 +17,13 @@ export interface StdioBridgeOptions {
   log: Pick<Logger, "info" | "warn" | "error" | "debug">;
   input?: Readable;
   output?: Writable;
-  /** Reconnect with backoff when the remote drops (re-initializing with the client's own `initialize`). Default: exit. */
+  /**
+   * Reconnect with backoff when the remote drops after the client's handshake, replaying the client's own
+   * `initialize`; `maxAttempts` may be `Infinity`, 0 = exit. Default: exit when the remote drops.
+   */
   reconnect?: { maxAttempts: number; initialMs?: number; maxMs?: number };
+  /** Retries (same backoff) of the very first connection before its request gets an error. Default 0. */
+  connectAttempts?: number;
   /** A request with no response (nor progress) for this long is answered with a timeout error and cancelled. 0 = none. */
   timeoutMs?: number;
   /** Largest accepted stdin line in bytes. Default 64 MiB. */
@@ -35,21 +41,25 @@ interface Pending {
 /**
  * A raw JSON-RPC pump between newline-delimited stdio and one remote transport: every message goes through unchanged
  * (the transport adds what it needs: session headers, protocol version). Requests that can no longer be answered
- * (remote gone, timeout) get a JSON-RPC error. Resolves with an exit code when stdin ends or the remote is lost for good.
+ * (remote gone, timeout) get a JSON-RPC error. While reconnecting, a request triggers one immediate attempt and fails
+ * if that fails too; once back, the client gets `list_changed` notifications. Resolves with an exit code when stdin
+ * ends or the remote is lost for good.
  */
 export function runStdioBridge(options: StdioBridgeOptions): { done: Promise<number>; close(): Promise<void> } {
   const input = options.input ?? process.stdin;
   const output = options.output ?? process.stdout;
-  const { log } = options;
+  const { log, target } = options;
+  const reconnect = options.reconnect && options.reconnect.maxAttempts > 0 ? options.reconnect : undefined;
   const pending = new Map<string | number, Pending>();
   const maxOutput = options.maxOutputBytes ?? 64 * 1024 * 1024;
   let initialize: Message | undefined;
   let initialized = false;
   let transport: Transport | undefined;
-  let ready: Promise<Transport> | undefined;
+  let reconnecting: ReconnectLoop | undefined;
   let closing = false;
   let finish!: (code: number) => void;
   const done = new Promise<number>((resolve) => (finish = resolve));
+  const lostMessage = `Remote connection lost, reconnecting to ${target}`;
 
   const write = (message: unknown) => {
     if (closing && output.writableEnded) return;
@@ -74,10 +84,12 @@ export function runStdioBridge(options: StdioBridgeOptions): { done: Promise<num
       void transport?.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason: "timeout" } }).catch(() => {});
     }, options.timeoutMs);
   };
+  const backoff = (attempt: number) => backoffDelay(attempt, options.reconnect?.initialMs ?? 250, options.reconnect?.maxMs ?? 10_000);
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
   const onRemote = (message: Message) => {
-    if (typeof message.id === "string" && message.id.startsWith(REINIT_PREFIX)) return;
-    if (message.id !== undefined && message.method === undefined) {
+    if (isReplayAnswer(message)) return;
+    if (message.id !== undefined && message.id !== null && message.method === undefined) {
       const entry = pending.get(message.id);
       if (entry) {
         clearTimeout(entry.timer);
@@ -91,49 +103,115 @@ export function runStdioBridge(options: StdioBridgeOptions): { done: Promise<num
     write(message);
   };
 
-  const open = async (): Promise<Transport> => {
+  /** A started transport; on a reconnect also re-initialized (resolves with the remote's capabilities then). */
+  const open = async (): Promise<{ transport: Transport; capabilities?: Record<string, unknown> }> => {
     const next = options.connect();
     next.onmessage = (message) => onRemote(message as Message);
-    next.onerror = (error) => log.debug(`remote: ${error.message}`);
-    next.onclose = () => {
-      if (transport === next) void lost();
+    next.onerror = (error) => {
+      log.debug(`remote: ${error.message}`);
+      if (isConnectionLost(error)) lost(next, lossReason(error));
     };
-    await next.start();
-    if (initialize && initialized) await reinitialize(next, initialize);
-    transport = next;
-    return next;
+    next.onclose = () => lost(next, "connection closed");
+    try {
+      await next.start();
+      const capabilities = initialize && initialized ? await reinitialize(next, initialize) : undefined;
+      return { transport: next, capabilities };
+    } catch (error) {
+      // E.g. an EventSource would otherwise keep retrying on its own.
+      await next.close().catch(() => {});
+      throw error;
+    }
   };
 
-  const connect = async (): Promise<Transport> => {
-    const attempts = options.reconnect?.maxAttempts ?? 0;
+  const adopt = (opened: { transport: Transport; capabilities?: Record<string, unknown> }) => {
+    transport = opened.transport;
+    if (opened.capabilities) for (const notification of listChangedNotifications(opened.capabilities)) write(notification);
+  };
+
+  const connectFirst = async (): Promise<Transport> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await open();
+        const opened = await open();
+        adopt(opened);
+        return opened.transport;
       } catch (error) {
-        if (closing || attempt >= attempts) throw error;
-        const delay = backoffDelay(attempt, options.reconnect?.initialMs ?? 250, options.reconnect?.maxMs ?? 10_000);
-        log.warn(`cannot reach ${options.target} (${(error as Error).message}); retrying in ${delay} ms`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (closing || attempt >= (options.connectAttempts ?? 0)) throw error;
+        const delay = backoff(attempt);
+        log.warn(`cannot reach ${target} (${errorReason(error)}); retrying in ${delay} ms`);
+        await sleep(delay);
       }
     }
   };
 
-  const lost = async () => {
+  /** `from` stopped working: fail what waits on it (except `keep`), then reconnect or exit. */
+  const lost = (from: Transport, reason: string, keep?: string | number) => {
+    if (closing || transport !== from) return;
     transport = undefined;
-    ready = undefined;
-    if (closing) return;
-    for (const id of [...pending.keys()]) fail(id, JsonRpcCode.UpstreamError, `Connection to ${options.target} lost`);
-    if (!options.reconnect) {
-      log.error(`connection to ${options.target} closed`);
-      await stop(1);
+    void from.close().catch(() => {});
+    for (const id of [...pending.keys()]) if (id !== keep) fail(id, JsonRpcCode.UpstreamError, reconnect ? lostMessage : `Connection to ${target} lost`);
+    if (!reconnect) {
+      log.error(`connection to ${target} lost (${reason})`);
+      void stop(1);
       return;
     }
-    log.warn(`connection to ${options.target} lost; reconnecting`);
-    ready = connect();
-    ready.catch((error: Error) => {
-      log.error(`giving up on ${options.target}: ${error.message}`);
-      void stop(1);
+    if (keep === undefined) startReconnect(reason);
+  };
+
+  const startReconnect = (reason: string) => {
+    if (!reconnect || reconnecting || closing) return;
+    log.warn(`connection to ${target} lost (${reason}); reconnecting`);
+    reconnecting = startReconnectLoop(reason, {
+      maxAttempts: reconnect.maxAttempts,
+      delay: backoff,
+      isClosing: () => closing,
+      attempt: async () => {
+        const opened = await open();
+        if (closing) {
+          void opened.transport.close().catch(() => {});
+          throw new Error("bridge closing");
+        }
+        reconnecting = undefined;
+        adopt(opened);
+      },
+      onSuccess: (attempt) => log.info(`reconnected to ${target} (attempt ${attempt})`),
+      onFailure: (attempt, why) => log.warn(`reconnect attempt ${attempt} to ${target} failed: ${why}`),
+      onGiveUp: () => {
+        log.error(`giving up on ${target} after ${reconnect.maxAttempts} reconnect attempts`);
+        void stop(1);
+      },
     });
+  };
+
+  const send = (to: Transport, message: Message) => {
+    const id = message.method !== undefined ? message.id : undefined;
+    if (id === undefined || id === null) return to.send(message);
+    // Streamable HTTP: a response stream that ends without the answer means the connection broke under it.
+    return to.send(message, { onRequestStreamEnd: () => pending.has(id) && lost(to, "response stream ended without an answer") });
+  };
+
+  const undelivered = async (message: Message, from: Transport | undefined, error: unknown) => {
+    if (closing) return;
+    const id = message.method !== undefined && message.id !== null ? message.id : undefined;
+    const status = httpStatus(error);
+    if (reconnect && initialized && from && transport === from && (status === undefined || status === 404)) {
+      if (status === undefined) return lost(from, errorReason(error));
+      // The remote restarted and forgot the session: the message never ran, so re-initialize and send it again.
+      log.warn(`${target} no longer knows the session (${errorReason(error)}); reconnecting`);
+      lost(from, errorReason(error), id);
+      try {
+        adopt(await open());
+      } catch (reopenError) {
+        if (id !== undefined && pending.has(id)) fail(id, JsonRpcCode.UpstreamError, lostMessage);
+        return startReconnect(errorReason(reopenError));
+      }
+      try {
+        return await send(transport!, message);
+      } catch (retryError) {
+        error = retryError;
+      }
+    }
+    log.warn(`cannot forward ${message.method ?? "a response"} to ${target}: ${errorReason(error)}`);
+    if (id !== undefined && pending.has(id)) fail(id, JsonRpcCode.UpstreamError, `Cannot reach ${target}: ${errorReason(error)}`);
   };
 
   const onLine = async (line: string) => {
@@ -145,11 +223,12 @@ export function runStdioBridge(options: StdioBridgeOptions): { done: Promise<num
       write({ jsonrpc: "2.0", id: null, error: { code: JsonRpcCode.ParseError, message: "Parse error: line is not valid JSON" } });
       return;
     }
-    if (message.id !== undefined && message.method !== undefined) {
+    const isRequest = message.id !== undefined && message.id !== null && message.method !== undefined;
+    if (isRequest) {
       const token = (message.params?._meta as Record<string, unknown> | undefined)?.progressToken;
-      const entry: Pending = { method: message.method, token };
-      pending.set(message.id, entry);
-      arm(message.id, entry);
+      const entry: Pending = { method: message.method!, token };
+      pending.set(message.id!, entry);
+      arm(message.id!, entry);
       if (message.method === "initialize") initialize = message;
     } else if (message.method === "notifications/initialized") initialized = true;
     else if (message.method === "notifications/cancelled") {
@@ -159,27 +238,22 @@ export function runStdioBridge(options: StdioBridgeOptions): { done: Promise<num
         pending.delete(message.params?.requestId as string | number);
       }
     }
+    const waiting = reconnecting;
+    if (waiting) {
+      if (!(await waiting.attemptNow())) {
+        if (isRequest && pending.has(message.id!)) fail(message.id!, JsonRpcCode.UpstreamError, `${lostMessage} (${waiting.reason})`);
+        else log.debug(`dropped ${message.method ?? "a response"}: reconnecting to ${target}`);
+        return;
+      }
+      // Timed out or cancelled while it waited.
+      if (isRequest && !pending.has(message.id!)) return;
+    }
+    let current = transport;
     try {
-      try {
-        ready ??= connect();
-        await (await ready).send(message);
-      } catch (error) {
-        // E.g. the remote restarted and forgot our session (404): reconnect once, then retry this message.
-        if (!options.reconnect || closing) throw error;
-        log.warn(`${options.target}: ${(error as Error).message}; reconnecting`);
-        const stale = transport;
-        transport = undefined;
-        ready = connect();
-        void stale?.close().catch(() => {});
-        await (await ready).send(message);
-      }
+      current ??= await connectFirst();
+      await send(current, message);
     } catch (error) {
-      // Not connected: the next message tries again instead of reusing this failure.
-      if (!transport) ready = undefined;
-      log.warn(`cannot forward ${message.method ?? "a response"} to ${options.target}: ${(error as Error).message}`);
-      if (message.id !== undefined && message.method !== undefined && pending.has(message.id)) {
-        fail(message.id, JsonRpcCode.UpstreamError, `Cannot reach ${options.target}: ${firstLine(error)}`);
-      }
+      await undelivered(message, current, error);
     }
   };
 
@@ -206,31 +280,4 @@ export function runStdioBridge(options: StdioBridgeOptions): { done: Promise<num
     end: () => void chain.then(() => stop(0)),
   });
   return { done, close: () => stop(0) };
-}
-
-const REINIT_PREFIX = "mcp-gateway-bridge-reinit-";
-
-/** Replays the client's `initialize` on a fresh connection (its answer is not forwarded: the client already has one). */
-async function reinitialize(transport: Transport, initialize: Message): Promise<void> {
-  const id = `${REINIT_PREFIX}${Date.now()}`;
-  const answered = new Promise<Message>((resolve, reject) => {
-    const forward = transport.onmessage;
-    const timer = setTimeout(() => reject(new Error("no answer to initialize")), 10_000);
-    transport.onmessage = (message, extra) => {
-      if ((message as Message).id === id) {
-        clearTimeout(timer);
-        transport.onmessage = forward;
-        resolve(message as Message);
-      } else forward?.(message, extra);
-    };
-  });
-  await transport.send({ ...initialize, id } as JSONRPCMessage);
-  const answer = await answered;
-  const version = answer.result?.protocolVersion;
-  if (typeof version === "string") transport.setProtocolVersion?.(version);
-  await transport.send({ jsonrpc: "2.0", method: "notifications/initialized" });
-}
-
-function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split("\n")[0]!.slice(0, 200);
 }

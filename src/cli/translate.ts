@@ -42,6 +42,21 @@ export function splitCommand(line: string): string[] {
 const LOG_LEVELS = ["silent", "error", "warn", "info", "debug"] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** `--reconnect`: how many reconnect attempts, `unlimited` (`Infinity`) or an integer ≥ 0. */
+export function parseReconnectAttempts(value: string, flag = "--reconnect"): number {
+  if (value === "unlimited") return Number.POSITIVE_INFINITY;
+  const attempts = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(attempts)) throw new GatewayError("BAD_REQUEST", `${flag} must be an integer ≥ 0 or unlimited, got "${value}"`);
+  return attempts;
+}
+
+/** `--reconnect-delay`: the first backoff delay in ms (a positive integer). */
+export function parseReconnectDelay(value: string, flag = "--reconnect-delay"): number {
+  const ms = Number(value);
+  if (!/^\d+$/.test(value.trim()) || ms <= 0) throw new GatewayError("BAD_REQUEST", `${flag} must be a positive number of milliseconds, got "${value}"`);
+  return ms;
+}
+
 /** `--log-level` checked against the known levels. */
 export function parseLogLevel(value: string): LogLevel {
   if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new GatewayError("BAD_REQUEST", `--log-level must be one of ${LOG_LEVELS.join(", ")}, got "${value}"`);
@@ -62,6 +77,8 @@ interface TranslateArgs {
   health: string;
   "keep-alive": string;
   "log-level": string;
+  reconnect: string;
+  "reconnect-delay": string;
   header?: string | string[];
 }
 
@@ -74,6 +91,7 @@ export default defineCommand({
       '  stdio → network:  gateway translate --stdio "uvx mcp-server-git" --port 9000 --expose sse,streamable-http,ws',
       "  network → stdio:  gateway translate --connect https://host/mcp --header \"Authorization: Bearer $TOKEN\"",
       "                    gateway translate --connect-sse http://127.0.0.1:8000/sse | --connect-ws ws://127.0.0.1:9000/ws",
+      "                    (reconnects with backoff when the remote drops: --reconnect <n|unlimited> --reconnect-delay <ms>)",
     ].join("\n"),
   },
   args: {
@@ -81,6 +99,8 @@ export default defineCommand({
     connect: { type: "string", description: "Remote streamable HTTP endpoint to expose on stdin/stdout, e.g. --connect https://host/mcp" },
     "connect-sse": { type: "string", description: "Remote legacy SSE endpoint to expose on stdin/stdout, e.g. --connect-sse http://127.0.0.1:8000/sse" },
     "connect-ws": { type: "string", description: "Remote WebSocket endpoint to expose on stdin/stdout, e.g. --connect-ws ws://127.0.0.1:9000/ws" },
+    reconnect: { type: "string", default: "unlimited", description: "With --connect*: reconnect attempts (exponential backoff) after the remote drops, an integer or unlimited; 0 = exit instead, e.g. --reconnect 10" },
+    "reconnect-delay": { type: "string", default: "250", description: "With --connect*: first reconnect delay in ms, doubling (with jitter) up to 10 s, e.g. --reconnect-delay 1000" },
     header: { type: "string", description: 'Header for the remote side, repeatable, e.g. --header "Authorization: Bearer abc" --header "X-Team: a"' },
     expose: { type: "string", default: "sse,streamable-http,ws", description: "With --stdio: transports to serve, e.g. --expose streamable-http,ws. (all: /sse + /message(s), /mcp, /ws)" },
     port: { type: "string", default: "9000", description: "With --stdio: port to listen on (0 = any free port), e.g. --port 9000" },
@@ -148,7 +168,8 @@ async function connectRemote(flag: "connect" | "connect-sse" | "connect-ws", arg
   const kind: RemoteKind = flag === "connect" ? "streamable-http" : flag === "connect-sse" ? "sse" : "ws";
   const url = parseRemoteUrl(kind, args[flag]!);
   const headers = parseHeaders(args.header);
-  const bridge = runStdioBridge({ connect: () => createRemoteTransport(kind, url, headers), target: describeUrl(url), log });
+  const reconnect = { maxAttempts: parseReconnectAttempts(args.reconnect), initialMs: parseReconnectDelay(args["reconnect-delay"]) };
+  const bridge = runStdioBridge({ connect: () => createRemoteTransport(kind, url, headers), target: describeUrl(url), log, reconnect });
   const stop = async () => {
     await bridge.close();
   };

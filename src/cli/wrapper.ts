@@ -4,7 +4,7 @@ import { createLogger } from "../_utils/logger.ts";
 import { createRemoteTransport, describeUrl, parseHeaders, parseRemoteUrl, repeatedFlag, type RemoteKind } from "./remote-transport.ts";
 import { exitWithError, onShutdown } from "./shared.ts";
 import { runStdioBridge } from "./stdio-bridge.ts";
-import { parseLogLevel } from "./translate.ts";
+import { parseLogLevel, parseReconnectDelay } from "./translate.ts";
 
 /** The settings of `gateway wrapper` after flags and environment are merged (flags win). */
 export interface WrapperSettings {
@@ -13,10 +13,11 @@ export interface WrapperSettings {
   headers: Record<string, string>;
   timeoutMs: number;
   reconnectAttempts: number;
+  reconnectDelayMs: number;
   logLevel: ReturnType<typeof parseLogLevel>;
 }
 
-/** Merge flags with `MCP_GATEWAY_URL`, `MCP_GATEWAY_TOKEN`, `MCP_TIMEOUT`, `MCP_GATEWAY_TRANSPORT`, `MCP_RECONNECT_ATTEMPTS`, `MCP_LOG_LEVEL`. */
+/** Merge flags with `MCP_GATEWAY_URL`, `MCP_GATEWAY_TOKEN`, `MCP_TIMEOUT`, `MCP_GATEWAY_TRANSPORT`, `MCP_RECONNECT_ATTEMPTS`, `MCP_RECONNECT_DELAY`, `MCP_LOG_LEVEL`. */
 export function resolveWrapperSettings(args: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): WrapperSettings {
   const pick = (flag: string, name: string) => (typeof args[flag] === "string" ? (args[flag] as string) : env[name]);
   const rawUrl = pick("url", "MCP_GATEWAY_URL");
@@ -31,7 +32,8 @@ export function resolveWrapperSettings(args: Record<string, unknown>, env: NodeJ
   if (!Number.isFinite(timeout) || timeout < 0) invalid("--timeout", String(pick("timeout", "MCP_TIMEOUT")), "seconds, 0 = none");
   const attempts = Number(pick("reconnect", "MCP_RECONNECT_ATTEMPTS") ?? "5");
   if (!Number.isInteger(attempts) || attempts < 0) invalid("--reconnect", String(pick("reconnect", "MCP_RECONNECT_ATTEMPTS")), "an integer ≥ 0");
-  return { url: parseRemoteUrl(kind, rawUrl), kind, headers, timeoutMs: timeout * 1000, reconnectAttempts: attempts, logLevel: parseLogLevel(pick("log-level", "MCP_LOG_LEVEL") ?? "warn") };
+  const reconnectDelayMs = parseReconnectDelay(pick("reconnect-delay", "MCP_RECONNECT_DELAY") ?? "250");
+  return { url: parseRemoteUrl(kind, rawUrl), kind, headers, timeoutMs: timeout * 1000, reconnectAttempts: attempts, reconnectDelayMs, logLevel: parseLogLevel(pick("log-level", "MCP_LOG_LEVEL") ?? "warn") };
 }
 
 function guessKind(url: string): RemoteKind {
@@ -60,7 +62,8 @@ export default defineCommand({
     header: { type: "string", description: 'Extra header, repeatable, e.g. --header "X-Team: a"' },
     transport: { type: "string", description: "auto, streamable-http, sse or ws (env MCP_GATEWAY_TRANSPORT); auto guesses from the URL, e.g. --transport ws. Default auto" },
     timeout: { type: "string", description: "Seconds a request may go without an answer or progress, 0 = none (env MCP_TIMEOUT), e.g. --timeout 300. Default 120" },
-    reconnect: { type: "string", description: "Reconnect attempts (with backoff) when the gateway drops (env MCP_RECONNECT_ATTEMPTS), e.g. --reconnect 10. Default 5" },
+    reconnect: { type: "string", description: "Reconnect attempts (with backoff) when the gateway is unreachable or drops, 0 = exit on a drop (env MCP_RECONNECT_ATTEMPTS), e.g. --reconnect 10. Default 5" },
+    "reconnect-delay": { type: "string", description: "First reconnect delay in ms, doubling (with jitter) up to 10 s (env MCP_RECONNECT_DELAY), e.g. --reconnect-delay 1000. Default 250" },
     "log-level": { type: "string", description: "silent, error, warn, info or debug, to stderr (env MCP_LOG_LEVEL), e.g. --log-level info. Default warn" },
   },
   async run({ args, rawArgs }) {
@@ -73,7 +76,8 @@ export default defineCommand({
         target: describeUrl(settings.url),
         log,
         timeoutMs: settings.timeoutMs,
-        reconnect: { maxAttempts: settings.reconnectAttempts },
+        reconnect: { maxAttempts: settings.reconnectAttempts, initialMs: settings.reconnectDelayMs },
+        connectAttempts: settings.reconnectAttempts,
       });
       onShutdown(() => bridge.close(), log);
       log.info(`wrapping ${describeUrl(settings.url)} (${settings.kind}) as stdio`);

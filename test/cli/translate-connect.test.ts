@@ -1,16 +1,21 @@
 /**
  * `gateway translate --connect*`: a remote MCP server as stdio. Spoken to with raw newline-delimited JSON-RPC on the
  * process's stdin/stdout, to prove stdout carries nothing else, headers reach the remote, bad input and an unreachable
- * remote become JSON-RPC errors, and the bridge exits when stdin ends.
+ * remote become JSON-RPC errors, and the bridge exits when stdin ends. Then, through a real SDK stdio client, that it
+ * survives the remote (a gateway serving /mcp, /sse and /ws) stopping and coming back on the same port.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { mintToken } from "../../src/auth/token.ts";
-import { parseHeaders, parseRemoteUrl, repeatedFlag } from "../../src/cli/remote-transport.ts";
+import { httpStatus, parseHeaders, parseRemoteUrl, repeatedFlag } from "../../src/cli/remote-transport.ts";
+import { parseReconnectAttempts, parseReconnectDelay } from "../../src/cli/translate.ts";
 import { createGateway, type Gateway } from "../../src/index.ts";
-import { waitFor, within } from "../_helpers.ts";
+import { firstText, nextEvent, waitFor, within } from "../_helpers.ts";
 import { startLegacyHttpServer, stdioServerCommand, type LegacyHttpServer } from "../fixtures/servers.ts";
 import { bin } from "./translate-process.ts";
 
@@ -25,6 +30,8 @@ interface RawBridge {
   /** Next stdout message with this id (every stdout line must be JSON-RPC). */
   reply(id: number | null): Promise<Record<string, unknown>>;
   lines: string[];
+  /** Everything written to stderr so far. */
+  stderr(): string;
 }
 
 const children: ChildProcess[] = [];
@@ -50,10 +57,12 @@ function bridge(args: string[]): RawBridge {
       for (const wake of waiters) wake();
     }
   });
-  child.stderr!.resume();
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   return {
     child,
     lines,
+    stderr: () => stderr,
     send: (message) => child.stdin!.write(`${JSON.stringify(message)}\n`),
     sendRaw: (line) => child.stdin!.write(`${line}\n`),
     reply: (id) =>
@@ -147,5 +156,124 @@ describe("gateway translate --connect", () => {
     expect(() => parseRemoteUrl("streamable-http", "ftp://host/x")).toThrow(/needs http: or https: URL/);
     expect(parseRemoteUrl("ws", "https://host/ws").protocol).toBe("wss:");
     expect(repeatedFlag(["--header", "A: 1", "--port", "2", "--header=B: 2", "--", "--header", "C"], "header")).toEqual(["A: 1", "B: 2"]);
+    expect(parseReconnectAttempts("unlimited")).toBe(Number.POSITIVE_INFINITY);
+    expect(parseReconnectAttempts("0")).toBe(0);
+    expect(() => parseReconnectAttempts("-1")).toThrow(/--reconnect must be an integer ≥ 0 or unlimited/);
+    expect(() => parseReconnectDelay("0")).toThrow(/--reconnect-delay must be a positive number of milliseconds/);
+    expect(httpStatus(new Error("Error POSTing to endpoint (HTTP 404): unknown session"))).toBe(404);
+    expect(httpStatus(new TypeError("fetch failed"))).toBeUndefined();
+  });
+});
+
+/** A gateway in front of the stdio fixture, serving /mcp, /sse and /ws; `port` restarts it where it was. */
+async function remoteGateway(name: string, port = 0): Promise<{ port: number; close(): Promise<void> }> {
+  const { command, args } = stdioServerCommand({ name });
+  const gw = await createGateway({ log: { level: "silent" }, upstreams: { fx: { type: "stdio", command, args, prefix: false } } }, { keepAliveMs: 1000 });
+  const { url } = await gw.listen({ port });
+  const close = () => gw.close();
+  cleanup.push(close);
+  return { port: Number(new URL(url).port), close };
+}
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  await Promise.allSettled(cleanup.splice(0).map((fn) => fn()));
+});
+
+const REMOTES = {
+  "streamable-http": (port: number) => ["--connect", `http://127.0.0.1:${port}/mcp`],
+  sse: (port: number) => ["--connect-sse", `http://127.0.0.1:${port}/sse`],
+  ws: (port: number) => ["--connect-ws", `ws://127.0.0.1:${port}/ws`],
+} as const;
+
+/** How each transport reports a drop nobody was waiting on (SSE and streamable HTTP only through `onerror`). */
+const DROP_SEEN = {
+  "streamable-http": /lost \(Maximum reconnection attempts/,
+  sse: /lost \(event stream ended\)/,
+  ws: /lost \(connection closed\)/,
+} as const;
+
+/** A desktop client: the SDK's stdio client running `gateway translate <args>`, counting tools/list_changed. */
+async function desktop(args: string[]): Promise<{ client: Client; listChanged(): number; stderr(): string }> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [bin, "translate", ...args, "--reconnect-delay", "100", "--log-level", "info"], stderr: "pipe" });
+  let stderr = "";
+  transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const client = new Client({ name: "desktop", version: "1" });
+  let listChanged = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged++);
+  await within(client.connect(transport), 20_000, "translate to connect");
+  cleanup.unshift(() => client.close());
+  return { client, listChanged: () => listChanged, stderr: () => stderr };
+}
+
+describe("gateway translate --connect* reconnects", () => {
+  for (const kind of Object.keys(REMOTES) as (keyof typeof REMOTES)[]) {
+    it(`${kind}: fails calls (in flight and new) with "Remote connection lost, reconnecting" while the remote is down; once it is back the next call re-initializes at once, after a tools/list_changed`, async () => {
+      const first = await remoteGateway("first");
+      const { client, listChanged, stderr } = await desktop([...REMOTES[kind](first.port)]);
+      expect(firstText(await client.callTool({ name: "whoami", arguments: {} }))).toBe("first");
+
+      let running!: () => void;
+      const started = new Promise<void>((resolve) => (running = resolve));
+      const inFlight = client
+        .callTool({ name: "slow", arguments: { steps: 50, ms: 100 } }, undefined, { onprogress: () => running(), timeout: 60_000 })
+        .then(() => new Error("the slow call succeeded"), (error: Error) => error);
+      await within(started, 10_000, "the slow call to report progress");
+      await first.close();
+      expect((await within(inFlight, 10_000, "the in-flight call to fail")).message).toMatch(/Remote connection lost, reconnecting to /);
+
+      const startedAt = Date.now();
+      await expect(within(client.callTool({ name: "whoami", arguments: {} }), 10_000, "a call while down")).rejects.toThrow(/Remote connection lost, reconnecting to /);
+      expect(Date.now() - startedAt).toBeLessThan(3000);
+
+      // Back on the same port: the next call reconnects at once (no backoff wait) and the client hears list_changed first.
+      const before = listChanged();
+      await remoteGateway("second", first.port);
+      expect(firstText(await within(client.callTool({ name: "whoami", arguments: {} }), 15_000, "a call after the restart"))).toBe("second");
+      expect(listChanged()).toBeGreaterThan(before);
+      expect(stderr()).toMatch(/reconnected to /);
+    }, 60_000);
+  }
+
+  for (const kind of Object.keys(REMOTES) as (keyof typeof REMOTES)[]) {
+    it(`${kind}: notices the drop with no request in flight, reconnects in the background and tells the client with tools/list_changed`, async () => {
+      const first = await remoteGateway("first");
+      const { client, listChanged, stderr } = await desktop([...REMOTES[kind](first.port)]);
+      expect(firstText(await client.callTool({ name: "whoami", arguments: {} }))).toBe("first");
+      await first.close();
+      const second = await remoteGateway("second", first.port);
+      await waitFor(() => DROP_SEEN[kind].test(stderr()), 10_000, "the bridge to notice the drop");
+      await waitFor(() => listChanged() > 0, 10_000, "tools/list_changed after the reconnect");
+      expect(firstText(await client.callTool({ name: "whoami", arguments: {} }))).toBe("second");
+      await second.close();
+    }, 40_000);
+  }
+
+  it("exits 0 on stdin EOF while reconnecting, and keeps stdout pure JSON-RPC", async () => {
+    const remote = await remoteGateway("short-lived");
+    const b = bridge([...REMOTES.ws(remote.port), "--reconnect-delay", "100"]);
+    b.send(INIT);
+    expect((await b.reply(1)).result).toMatchObject({ serverInfo: { name: "mcp-gateway" } });
+    b.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    await remote.close();
+    await waitFor(() => /reconnect attempt 2 to .* failed/.test(b.stderr()), 10_000, "two failed reconnect attempts");
+    const exit = new Promise((resolve) => b.child.once("exit", resolve));
+    b.child.stdin!.end();
+    expect(await within(exit, 5000, "the bridge to exit")).toBe(0);
+    expect(b.lines.every((line) => (JSON.parse(line) as { jsonrpc?: string }).jsonrpc === "2.0")).toBe(true);
+  });
+
+  it("with --reconnect 0 answers in-flight requests with an error and exits 1 when the remote drops", async () => {
+    const remote = await remoteGateway("once");
+    const b = bridge([...REMOTES.ws(remote.port), "--reconnect", "0"]);
+    b.send(INIT);
+    await b.reply(1);
+    b.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    const exit = new Promise((resolve) => b.child.once("exit", resolve));
+    b.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "slow", arguments: { steps: 50, ms: 100 }, _meta: { progressToken: "p" } } });
+    await nextEvent<void>((resolve) => b.child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("notifications/progress") && resolve()), 10_000, "progress");
+    await remote.close();
+    expect((await b.reply(2)).error).toMatchObject({ code: -32011, message: expect.stringMatching(/^Connection to ws:\/\/127\.0\.0\.1:\d+\/ws lost/) });
+    expect(await within(exit, 5000, "the bridge to exit")).toBe(1);
   });
 });

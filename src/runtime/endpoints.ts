@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { createMcpHandler, type McpHttpHandler, type Server } from "@modelcontextprotocol/server";
+import { createMcpHandler, type McpHttpHandler, type McpServerFactory, type Server } from "@modelcontextprotocol/server";
 import { identityOf } from "../auth/authenticate.ts";
 import type { Identity } from "../auth/types.ts";
 import type { Logger } from "../_utils/logger.ts";
 import { createLegacySseHandlers } from "../transports/legacy-sse.ts";
 import { createStreamableHttpHandler } from "../transports/streamable-http.ts";
 import type { WebSocketEndpointFactory } from "../transports/websocket.ts";
+import type { ModernFastOptions, ModernHandoffs } from "../transports/fast-path-modern.ts";
 import type { SessionInfo } from "./session-server.ts";
 import type { SessionStore } from "./sessions.ts";
 
@@ -25,6 +26,8 @@ export interface Endpoint {
 export interface EndpointsOptions {
   sessions: SessionStore;
   createServer: (info: SessionInfo) => Server;
+  /** Router dispatch without an SDK server, for the 2026-07-28 fast path; omitted = every request takes the SDK's path. */
+  modernFast?: Omit<ModernFastOptions, "viaSdk">;
   webSocket: WebSocketEndpointFactory;
   maxBodySize: number;
   keepAliveMs?: number;
@@ -73,14 +76,24 @@ export class Endpoints {
 
   #create(server: string | undefined): Endpoint {
     const { sessions, createServer, maxBodySize, log } = this.#options;
-    const modern = createMcpHandler((ctx) => createServer({ id: randomUUID(), subscriptions: new Set(), identity: identityOf(ctx.authInfo), server }), {
+    const handoffs: ModernHandoffs = new WeakMap();
+    const modernFast = this.#options.modernFast && { ...this.#options.modernFast, handoffs };
+    const factory: McpServerFactory = (ctx) =>
+      createServer({
+        id: randomUUID(),
+        subscriptions: new Set(),
+        identity: identityOf(ctx.authInfo),
+        server,
+        fast: ctx.requestInfo ? handoffs.get(ctx.requestInfo) : undefined,
+      });
+    const modern = createMcpHandler(factory, {
       legacy: "reject",
       maxRequestBodySize: maxBodySize,
       onerror: (error) => log.debug(`modern handler${server ? ` (server ${server})` : ""}: ${error.message}`),
     });
     return {
       modern,
-      streamable: createStreamableHttpHandler({ sessions, modern, createServer, maxBodySize, server }),
+      streamable: createStreamableHttpHandler({ sessions, modern, createServer, maxBodySize, server, modernFast }),
       // Relative to the `/sse` URL, so the client posts under whatever prefix the endpoint is mounted at.
       sse: createLegacySseHandlers({ sessions, createServer, messagesPath: "messages", maxBodySize, keepAliveMs: this.#options.keepAliveMs, server }),
       ws: this.#options.webSocket({ server }),

@@ -44,13 +44,16 @@ export type DirectDispatch = (
   call: { signal: AbortSignal; headers: Headers; identity?: Identity },
 ) => Promise<Record<string, unknown>>;
 
-/** Fast-path bookkeeping of one 2025-era session, keyed by JSON-RPC request id. */
+/** Fast-path bookkeeping of one 2025-era session (or one 2026-07-28 request), keyed by JSON-RPC request id. */
 export interface FastCalls {
   /** Requests in flight: a `notifications/cancelled` or the end of the session aborts them. */
   inflight: Map<string | number, AbortController>;
-  /** First-round results only the SDK can deliver (its legacy input shim, its tools/list encoding): its handler returns them. */
-  handoff: Map<string | number, { result: Record<string, unknown>; controller: AbortController }>;
+  /** First-round outcomes only the SDK can deliver (its legacy input shim, its encodings, its errors): its handler returns them. */
+  handoff: Map<string | number, Handoff>;
 }
+
+/** What the fast path computed for a request it hands to the SDK: a result, or the error the router threw. */
+export type Handoff = { controller: AbortController } & ({ result: Record<string, unknown> } | { error: unknown });
 
 export interface SessionServerDeps {
   router: Router;
@@ -106,20 +109,7 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
     };
   };
 
-  session.direct = (method, params, call) =>
-    router
-      .dispatch(method, params, {
-        sessionId: session.id,
-        signal: call.signal,
-        mintState: (payload) => codec.mint(payload),
-        subscriptions: session.subscriptions,
-        headers: call.headers,
-        identity: call.identity ?? session.identity,
-        server: session.server,
-      })
-      .catch((error: unknown) => {
-        throw toProtocolError(error, deps.log);
-      });
+  session.direct = directDispatch(deps, session);
 
   const handle = <M extends string>(
     method: M,
@@ -153,16 +143,42 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
 }
 
 /**
- * The first-round result the fast path computed for this 2025-era request, if it handed the request to the SDK.
- * The flow it started listens to the fast path's signal: the SDK's (client cancel, session close) now drives it.
+ * Router.dispatch for `session` without an SDK `Server`: what the fast paths answer with (a 2025-era session's
+ * requests, and 2026-07-28 requests that need nothing from the SDK).
+ */
+export function directDispatch(deps: Pick<SessionServerDeps, "router" | "codec" | "log">, session: SessionInfo): DirectDispatch {
+  const { router, codec } = deps;
+  return (method, params, call) =>
+    router
+      .dispatch(method, params, {
+        sessionId: session.id,
+        signal: call.signal,
+        mintState: (payload) => codec.mint(payload),
+        subscriptions: session.subscriptions,
+        headers: call.headers,
+        identity: call.identity ?? session.identity,
+        server: session.server,
+      })
+      .catch((error: unknown) => {
+        throw toProtocolError(error, deps.log);
+      });
+}
+
+/**
+ * The first-round outcome the fast path computed for this request, if it handed the request to the SDK (a thrown
+ * error is thrown again). For a 2025-era request the flow it started listens to the fast path's signal: the SDK's
+ * (client cancel, session close) now drives it. A 2026-07-28 request is over once answered (see `requestScope`).
  */
 function takeHandoff(session: SessionInfo, ctx: ServerContext): Record<string, unknown> | undefined {
-  const handed = ctx.mcpReq.envelope === undefined ? session.fast?.handoff.get(ctx.mcpReq.id) : undefined;
+  const handed = session.fast?.handoff.get(ctx.mcpReq.id);
   if (!handed) return undefined;
   session.fast!.handoff.delete(ctx.mcpReq.id);
-  const follow = () => handed.controller.abort(ctx.mcpReq.signal.reason);
-  if (ctx.mcpReq.signal.aborted) follow();
-  else ctx.mcpReq.signal.addEventListener("abort", follow, { once: true });
+  if (ctx.mcpReq.envelope === undefined) {
+    const follow = () => handed.controller.abort(ctx.mcpReq.signal.reason);
+    if (ctx.mcpReq.signal.aborted) follow();
+    else ctx.mcpReq.signal.addEventListener("abort", follow, { once: true });
+  }
+  if ("error" in handed) throw handed.error;
   return handed.result;
 }
 

@@ -33,7 +33,7 @@ const PARAM_KEYS: Partial<Record<RoutedMethod, ReadonlySet<string>>> = {
 };
 const LEGACY_VERSIONS: ReadonlySet<string> = new Set(SUPPORTED_PROTOCOL_VERSIONS.filter((version) => version < "2026"));
 
-const isPlainObject = (value: unknown): value is Params => typeof value === "object" && value !== null && !Array.isArray(value);
+export const isPlainObject = (value: unknown): value is Params => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** The request, when a POST to a live 2025-era session can be answered without the SDK; `undefined` otherwise. */
 export function fastRequestOf(request: Request, body: unknown): FastRequest | undefined {
@@ -78,7 +78,7 @@ export async function answerFast(
   try {
     result = await info.direct!(call.method, call.params, { signal: controller.signal, headers: request.headers, identity });
   } catch (error) {
-    return jsonResponse(info.id, { jsonrpc: "2.0", id: call.id, error: errorBody(error) });
+    return jsonResponse({ jsonrpc: "2.0", id: call.id, error: errorBody(error) }, info.id);
   } finally {
     if (fast.inflight.get(call.id) === controller) fast.inflight.delete(call.id);
   }
@@ -87,7 +87,7 @@ export async function answerFast(
     return viaSdk();
   }
   // Same key order as the SDK's response message, so the bytes match its `data:` line.
-  return jsonResponse(info.id, { result, jsonrpc: "2.0", id: call.id });
+  return jsonResponse({ result, jsonrpc: "2.0", id: call.id }, info.id);
 }
 
 /** A `notifications/cancelled` for a request the fast path is serving aborts it (the SDK never saw that request). */
@@ -126,6 +126,7 @@ function errorBody(error: unknown): { code: number; message: string; data?: unkn
 }
 
 /** One string body with a Content-Length: srvx writes it to the socket without a web stream. */
-function jsonResponse(sessionId: string, message: Record<string, unknown>): Response {
-  return new FastResponse(JSON.stringify(message), { status: 200, headers: { "content-type": "application/json", "mcp-session-id": sessionId } });
+export function jsonResponse(message: Record<string, unknown>, sessionId?: string): Response {
+  const headers: Record<string, string> = sessionId === undefined ? { "content-type": "application/json" } : { "content-type": "application/json", "mcp-session-id": sessionId };
+  return new FastResponse(JSON.stringify(message), { status: 200, headers });
 }

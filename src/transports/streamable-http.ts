@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import {
   WebStandardStreamableHTTPServerTransport,
+  classifyInboundRequest,
   isInitializeRequest,
-  isLegacyRequest,
   type McpHttpHandler,
   type Server,
 } from "@modelcontextprotocol/server";
@@ -11,6 +11,7 @@ import type { SessionInfo } from "../runtime/session-server.ts";
 import type { SessionStore } from "../runtime/sessions.ts";
 import { readJsonBody, rpcErrorResponse } from "./http-guards.ts";
 import { abortFastCalls, answerFast, cancelFastCall, fastRequestOf } from "./fast-path.ts";
+import { answerModernFast, handOver, modernFastRequestOf, type ModernFastOptions, type ModernHandoffs } from "./fast-path-modern.ts";
 import { toAuthInfo } from "../auth/authenticate.ts";
 import type { Identity } from "../auth/types.ts";
 
@@ -32,6 +33,8 @@ export interface StreamableHttpOptions {
   maxBodySize: number;
   /** Virtual server this endpoint serves; its sessions are not reachable through another endpoint. */
   server?: string;
+  /** The 2026-07-28 fast path (see fast-path-modern.ts); `handoffs` is what `modern`'s server factory reads. */
+  modernFast?: Omit<ModernFastOptions, "viaSdk"> & { handoffs: ModernHandoffs };
 }
 
 /**
@@ -101,7 +104,27 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
       if (call) return answerFast(known.info, call, request, identity, () => viaSession(request, identity, body));
       cancelFastCall(known.info, body);
     }
-    if (!known && !(await isLegacyRequest(request, body))) return modern.fetch(request, { parsedBody: body, ...authOf(identity) });
+    if (!known) {
+      // The SDK's own era classification (what `isLegacyRequest` and `modern.fetch` run), done once.
+      const { headers } = request;
+      const route = classifyInboundRequest({
+        httpMethod: "POST",
+        protocolVersionHeader: headers.get("mcp-protocol-version") ?? undefined,
+        mcpMethodHeader: headers.get("mcp-method") ?? undefined,
+        mcpNameHeader: headers.get("mcp-name") ?? undefined,
+        body,
+      });
+      if (route.kind !== "legacy") {
+        const viaModern = () => modern.fetch(request, { parsedBody: body, ...authOf(identity) });
+        const fast = options.modernFast;
+        const call = fast ? modernFastRequestOf(request, route) : undefined;
+        if (!fast || !call) return viaModern();
+        return answerModernFast(call, request, identity, options.server, {
+          ...fast,
+          viaSdk: (handoff) => handOver(fast.handoffs, request, call.id, handoff, viaModern),
+        });
+      }
+    }
     if (!request.headers.get("mcp-session-id") && isInitializeRequest(body)) return openSession(request, body, identity);
     if (typeof body !== "object" || body === null || (body as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
       return rpcErrorResponse(400, JsonRpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message");

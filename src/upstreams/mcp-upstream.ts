@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { deliverResponsesAfterNotifications } from "./ordered-delivery.ts";
 import { Client, ProtocolError, type Transport } from "@modelcontextprotocol/client";
-import type { ServerCapabilities } from "@modelcontextprotocol/server";
+import { SERVER_INFO_META_KEY, type ServerCapabilities } from "@modelcontextprotocol/server";
 import type { ResolvedUpstream } from "../config/types.ts";
 import { GatewayError, JsonRpcCode } from "../errors.ts";
 import { describeError } from "../_utils/errors.ts";
@@ -97,7 +97,7 @@ export class McpUpstream implements Upstream {
     try {
       const headers = forwarded?.headers;
       const run = headers && Object.keys(headers).length > 0 ? () => this.#forwardHeaders.run(headers, send) : send;
-      return await (options.caller ? this.#callerContext.run(options.caller, run) : run());
+      return withoutServerInfo(await (options.caller ? this.#callerContext.run(options.caller, run) : run()));
     } catch (error) {
       throw this.#wrapError(error, message.method, timeout);
     } finally {
@@ -141,7 +141,11 @@ export class McpUpstream implements Upstream {
     const client = this.#createClient(era);
     let transport: Transport;
     try {
-      transport = createClientTransport(this.#config, (line) => this.#log.info(line), { leanHttp, requestHeaders: () => this.#forwardHeaders.getStore() });
+      transport = createClientTransport(this.#config, (line) => this.#log.info(line), {
+        leanHttp,
+        requestHeaders: () => this.#forwardHeaders.getStore(),
+        onNoise: (line) => this.#log.warn(`ignored a stdout line that is not JSON-RPC: ${line}`),
+      });
       await client.connect(transport, { timeout: Math.min(this.#config.timeout, 30_000) });
     } catch (error) {
       await client.close().catch(() => {});
@@ -260,4 +264,16 @@ export class McpUpstream implements Upstream {
       cause: error,
     });
   }
+}
+
+/**
+ * A 2026-07-28 upstream stamps its own `serverInfo` into every result's `_meta`; towards the client the gateway is the
+ * server (and stamps its own), so the upstream's identity is a hop-by-hop detail like its request ids.
+ */
+function withoutServerInfo(result: Record<string, unknown>): Record<string, unknown> {
+  const meta = result._meta as Record<string, unknown> | undefined;
+  if (typeof meta !== "object" || meta === null || !(SERVER_INFO_META_KEY in meta)) return result;
+  const { [SERVER_INFO_META_KEY]: _, ...rest } = meta;
+  const { _meta: __, ...others } = result;
+  return Object.keys(rest).length > 0 ? { ...others, _meta: rest } : others;
 }

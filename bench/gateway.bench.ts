@@ -3,15 +3,9 @@
  * Upstream, gateway and load generator are separate processes; everything is on 127.0.0.1.
  * Prints p50/p99 (sequential), calls/s at 16 concurrent sessions, gateway RSS, and gateway/direct ratios.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport as V1StdioTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport as V1HttpTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { rssMb, startGateway, startUpstream, v1Http, v1Stdio, v2Http, type CallerFactory } from "./harness.ts";
 import { stdioServerCommand } from "../test/fixtures/servers.ts";
+import { hopFloor } from "./floor.ts";
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 1000);
 const WARMUP = 100;
@@ -19,13 +13,6 @@ const SESSIONS = 16;
 const PER_SESSION = Number(process.env.BENCH_PER_SESSION ?? 250);
 const TIME_CAP_MS = 60_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const root = new URL("..", import.meta.url).pathname;
-
-interface Caller {
-  call(): Promise<unknown>;
-  close(): Promise<void>;
-}
-type CallerFactory = () => Promise<Caller>;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -70,65 +57,6 @@ async function concurrent(factory: CallerFactory): Promise<number> {
   }
 }
 
-const echo = { name: "echo", arguments: { text: "bench" } };
-
-function v1Http(url: string, tool = "echo"): CallerFactory {
-  return async () => {
-    const client = new V1Client({ name: "bench", version: "1" });
-    await client.connect(new V1HttpTransport(new URL(url)));
-    return { call: () => client.callTool({ ...echo, name: tool }), close: () => client.close() };
-  };
-}
-
-function v2Http(url: string, tool = "echo"): CallerFactory {
-  return async () => {
-    const client = new Client({ name: "bench", version: "1" }, { versionNegotiation: { mode: "auto" } });
-    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-    return { call: () => client.callTool({ ...echo, name: tool }), close: () => client.close() };
-  };
-}
-
-function v1Stdio(): CallerFactory {
-  return async () => {
-    const { command, args } = stdioServerCommand({ name: "bench" });
-    const client = new V1Client({ name: "bench", version: "1" });
-    await client.connect(new V1StdioTransport({ command, args, stderr: "ignore" }));
-    return { call: () => client.callTool(echo), close: () => client.close() };
-  };
-}
-
-/** Start a child that prints a line matching `pattern`; resolve with the match. */
-function startChild(command: string, args: string[], pattern: RegExp, stream: "stdout" | "stderr"): Promise<{ child: ChildProcess; match: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    let buffer = "";
-    const timer = setTimeout(() => reject(new Error(`timeout waiting for ${pattern} from ${args.join(" ")}:\n${buffer}`)), 30_000);
-    child[stream]!.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const m = pattern.exec(buffer);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, match: m[1]! });
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}:\n${buffer}`)));
-  });
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
-}
-
-async function startGateway(upstream: Record<string, unknown>): Promise<{ child: ChildProcess; url: string; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), "gw-bench-"));
-  const file = join(dir, "gateway.config.mjs");
-  writeFileSync(file, `export default ${JSON.stringify({ log: { level: "warn" }, upstreams: { up: { ...upstream, prefix: false } } })};\n`);
-  const { child, match } = await startChild(process.execPath, ["bin/gateway.mjs", "start", "--config", file, "--port", "0"], /MCP gateway on (http:\/\/[0-9.:]+)/, "stderr");
-  return { child, url: match, dir };
-}
-
 interface Row {
   scenario: string;
   direct: { p50: number; p99: number; rps: number };
@@ -161,30 +89,48 @@ async function scenario(name: string, direct: CallerFactory, viaGateway: (url: s
       rss: rssMb(gw.child.pid!),
     };
   } finally {
-    gw.child.kill("SIGTERM");
-    await new Promise((r) => gw.child.once("exit", r));
-    rmSync(gw.dir, { recursive: true, force: true });
+    await gw.stop();
   }
 }
 
 const rows: Row[] = [];
-const legacy = await startChild(process.execPath, ["--import", "jiti/register", "bench/upstream.ts", "legacy"], /(http:\/\/\S+)\n/, "stdout");
-const modern = await startChild(process.execPath, ["--import", "jiti/register", "bench/upstream.ts", "modern"], /(http:\/\/\S+)\n/, "stdout");
+// The floor: what one bare HTTP hop (a do-nothing node:http proxy) adds on this machine right now.
+const hop = await hopFloor();
+hop.stop();
+const hopMs = hop.proxied.p50 - hop.direct.p50;
+
+// BENCH_ONLY=legacy,modern,stdio,stdio-per-session picks rows (default: all).
+const only = new Set((process.env.BENCH_ONLY ?? "legacy,modern,stdio,stdio-per-session").split(","));
+const legacy = await startUpstream("legacy");
+const modern = await startUpstream("modern");
 try {
-  rows.push(await scenario("streamable HTTP upstream (SDK v1), v1 client", v1Http(legacy.match), (u) => v1Http(`${u}/mcp`), { type: "streamable-http", url: legacy.match }));
-  rows.push(await scenario("streamable HTTP upstream (SDK v2, 2026-07-28), v2 client", v2Http(modern.match), (u) => v2Http(`${u}/mcp`), { type: "streamable-http", url: modern.match }));
-  const stdio = stdioServerCommand({ name: "bench" });
-  rows.push(await scenario("stdio upstream (SDK v1), v1 client", v1Stdio(), (u) => v1Http(`${u}/mcp`), { type: "stdio", command: stdio.command, args: stdio.args }));
+  if (only.has("legacy")) {
+    rows.push(await scenario("streamable HTTP upstream (SDK v1), v1 client", v1Http(legacy.match), (u) => v1Http(`${u}/mcp`), { type: "streamable-http", url: legacy.match }));
+  }
+  if (only.has("modern")) {
+    rows.push(await scenario("streamable HTTP upstream (SDK v2, 2026-07-28), v2 client", v2Http(modern.match), (u) => v2Http(`${u}/mcp`), { type: "streamable-http", url: modern.match }));
+  }
+  if (only.has("stdio")) {
+    const stdio = stdioServerCommand({ name: "bench" });
+    rows.push(await scenario("stdio upstream (SDK v1), v1 client", v1Stdio(), (u) => v1Http(`${u}/mcp`), { type: "stdio", command: stdio.command, args: stdio.args }));
+  }
+  if (only.has("stdio-per-session")) {
+    // Direct, each of the 16 sessions has its own child (a stdio server serves one client): so does this gateway.
+    const stdio = stdioServerCommand({ name: "bench" });
+    const upstream = { type: "stdio", command: stdio.command, args: stdio.args, isolation: "per-session" };
+    rows.push(await scenario("stdio upstream (SDK v1), isolation per-session, v1 client", v1Stdio(), (u) => v1Http(`${u}/mcp`), upstream));
+  }
 } finally {
   legacy.child.kill("SIGTERM");
   modern.child.kill("SIGTERM");
 }
 
 const f = (n: number) => n.toFixed(2);
+console.log(`\nfloor: one bare HTTP hop (do-nothing node:http proxy) adds ${hopMs.toFixed(3)} ms at p50 (${f(hop.direct.p50)} → ${f(hop.proxied.p50)} ms)`);
 console.log(`\nMCP gateway benchmark — ${SEQUENTIAL} sequential calls, ${SESSIONS} sessions × ${PER_SESSION} calls, median of ${ROUNDS} interleaved rounds, node ${process.version}\n`);
 for (const r of rows) {
   console.log(r.scenario);
-  console.log(`  p50  direct ${f(r.direct.p50)} ms   gateway ${f(r.gateway.p50)} ms   ratio ${f(r.gateway.p50 / r.direct.p50)}×  (target ≤ 1.15×)`);
+  console.log(`  p50  direct ${f(r.direct.p50)} ms   gateway ${f(r.gateway.p50)} ms   ratio ${f(r.gateway.p50 / r.direct.p50)}×  (target ≤ 1.15×; a bare HTTP hop alone: ${f((r.direct.p50 + hopMs) / r.direct.p50)}×)`);
   console.log(`  p99  direct ${f(r.direct.p99)} ms   gateway ${f(r.gateway.p99)} ms   ratio ${f(r.gateway.p99 / r.direct.p99)}×  (target ≤ 1.30×)`);
   console.log(`  rps  direct ${r.direct.rps.toFixed(0)}   gateway ${r.gateway.rps.toFixed(0)}   ratio ${f(r.gateway.rps / r.direct.rps)}×  (target ≥ 0.80×)`);
   console.log(`  gateway RSS after load: ${r.rss} MB\n`);

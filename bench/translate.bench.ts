@@ -10,6 +10,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { HttpClientTransport } from "../src/upstreams/http-client-transport.ts";
 import { stdioServerCommand } from "../test/fixtures/servers.ts";
+import { transportFloor } from "./floor.ts";
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 500);
 const PER_CLIENT = Number(process.env.BENCH_PER_CLIENT ?? 60);
@@ -104,7 +105,12 @@ async function main(): Promise<void> {
   for (const [name, s] of Object.entries(summary)) {
     console.log(`${name.padEnd(10)} ${String(s.calls).padStart(6)} ${fmt(s.p50).padStart(8)} ${fmt(s.p99).padStart(8)} ${s.seqPerSec.toFixed(0).padStart(13)} ${s.concurrentPerSec.toFixed(0).padStart(14)}`);
   }
-  console.log(`translate adds ${fmt(summary.translate!.p50 - summary.direct!.p50)} ms p50 per call (target ≤ 0.5 ms)`);
+  const added = summary.translate!.p50 - summary.direct!.p50;
+  console.log(`translate adds ${fmt(added)} ms p50 per call (target ≤ 0.5 ms)`);
+  // Same client, minimal responders: what HTTP instead of stdio costs before any bridge is involved.
+  const floor = await transportFloor();
+  const transport = floor.http.p50 - floor.stdio.p50;
+  console.log(`floor: the same client to a minimal responder, HTTP ${fmt(floor.http.p50)} ms vs stdio ${fmt(floor.stdio.p50)} ms p50 (+${fmt(transport)} ms); the bridge's own share ${fmt(added - transport)} ms`);
 }
 
 await main();

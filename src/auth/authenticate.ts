@@ -24,9 +24,13 @@ export interface ChallengeOptions {
   resourceMetadata?: string;
   /** Scopes needed, sent as `scope` on a 403 `insufficient_scope`. */
   scope?: readonly string[];
+  /** Challenges of providers that are not Bearer-style (e.g. Basic); without a Bearer-style provider no Bearer challenge is sent. */
+  others?: readonly string[];
+  /** Whether any provider takes a bearer token (default true). */
+  bearer?: boolean;
 }
 
-/** 401 (or 403) with a `WWW-Authenticate: Bearer` challenge and a JSON-RPC error body; never echoes credentials. */
+/** 401 (or 403) with `WWW-Authenticate` challenges (Bearer, plus e.g. Basic) and a JSON-RPC error body; never echoes credentials. */
 export function unauthorized(result: Extract<AuthResult, { ok: false }>, options: ChallengeOptions = {}): Response {
   const forbidden = result.reason === "forbidden";
   const params: string[] = [];
@@ -35,10 +39,12 @@ export function unauthorized(result: Extract<AuthResult, { ok: false }>, options
   }
   if (forbidden && options.scope?.length) params.push(`scope="${options.scope.join(" ").replace(/["\\]/g, "")}"`);
   if (options.resourceMetadata) params.push(`resource_metadata="${options.resourceMetadata.replace(/["\\]/g, "")}"`);
-  const challenge = params.length === 0 ? "Bearer" : `Bearer ${params.join(", ")}`;
+  const headers = new Headers();
+  if (options.bearer !== false || !options.others?.length) headers.append("www-authenticate", params.length === 0 ? "Bearer" : `Bearer ${params.join(", ")}`);
+  for (const other of options.others ?? []) headers.append("www-authenticate", other);
   return Response.json(
     { jsonrpc: "2.0", id: null, error: { code: JsonRpcCode.InvalidRequest, message: `${forbidden ? "Forbidden" : "Unauthorized"}: ${result.message}` } },
-    { status: forbidden ? 403 : 401, headers: { "www-authenticate": challenge } },
+    { status: forbidden ? 403 : 401, headers },
   );
 }
 
@@ -61,7 +67,12 @@ export async function authenticateRequest(
   request: Request,
   server?: string,
 ): Promise<{ identity?: Identity; response?: undefined } | { response: Response }> {
-  const challenge: ChallengeOptions = auth.resource ? { resourceMetadata: resourceMetadataUrl(auth.resource, server) } : {};
+  const others = [...new Set(auth.providers.flatMap((p) => (p.challenge ? [p.challenge] : [])))];
+  const challenge: ChallengeOptions = {
+    others,
+    bearer: auth.providers.some((p) => !p.challenge),
+    ...(auth.resource ? { resourceMetadata: resourceMetadataUrl(auth.resource, server) } : {}),
+  };
   const result = await authenticate(auth.providers, request);
   if (result && !result.ok) return { response: unauthorized(result, challenge) };
   if (!result) return {};

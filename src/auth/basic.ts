@@ -12,6 +12,8 @@ export interface BasicProviderOptions {
   name?: string;
   /** Scopes granted to every user. Default none. */
   scopes?: string[];
+  /** Realm of the `WWW-Authenticate: Basic` challenge. Default `"mcp-gateway"`. */
+  realm?: string;
 }
 
 /** A `scrypt:<salt b64>:<hash b64>` string for `basicProvider` / config, so no plaintext password sits in a file. */
@@ -45,6 +47,7 @@ export function basicProvider(options: BasicProviderOptions): AuthProvider {
   const decoy = [...users.values()].some((v) => v.startsWith(SCRYPT_PREFIX)) ? hashPassword(random) : random;
   return {
     name,
+    challenge: `Basic realm="${(options.realm ?? "mcp-gateway").replace(/["\\]/g, "")}", charset="UTF-8"`,
     async authenticate(request: Request): Promise<AuthResult> {
       const match = /^Basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i.exec(request.headers.get("authorization") ?? "");
       if (!match) return { ok: false, reason: "missing", message: "missing basic credentials" };

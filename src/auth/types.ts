@@ -27,6 +27,8 @@ export type AuthResult =
 export interface AuthProvider {
   name: string;
   authenticate(request: Request): Promise<AuthResult>;
+  /** The `WWW-Authenticate` challenge a 401 offers for this provider. Default: `Bearer` (with the OAuth parameters). */
+  challenge?: string;
 }
 
 /** Type helper for user-authored providers. */

@@ -18,30 +18,23 @@ import { describeError } from "../_utils/errors.ts";
 import { mergeEntryOverrides, openCatalogStore, type RuntimeState } from "./catalog-store.ts";
 import { MetricsRecorder } from "./metrics.ts";
 import { checkRuntimeUpstream, composeUpstreams } from "./runtime-upstreams.ts";
-import { JsonRpcCode } from "../errors.ts";
-import { rpcErrorResponse } from "../transports/http-guards.ts";
-import { Endpoints, type Endpoint } from "./endpoints.ts";
-import { checkOrigin } from "../transports/http-guards.ts";
+import { Endpoints } from "./endpoints.ts";
+import { mountMcpRoutes } from "./mcp-routes.ts";
+import { createUpstream } from "../upstreams/create.ts";
 import { createUpgradeHandler, createWebSocketEndpoint, type WebSocketEndpointFactory } from "../transports/websocket.ts";
-import { A2aUpstream } from "../upstreams/a2a-upstream.ts";
-import { RestUpstream } from "../upstreams/rest/rest-upstream.ts";
 import { LocalUpstream } from "../upstreams/local/local-upstream.ts";
-import { McpUpstream } from "../upstreams/mcp-upstream.ts";
-import { PerSessionUpstream } from "../upstreams/per-session.ts";
 import type { Upstream, UpstreamEvent } from "../upstreams/types.ts";
 import { createLogger, type Logger } from "../_utils/logger.ts";
 import { healthReport, type HealthReport } from "./health.ts";
 import { InputFlows } from "./input-flows.ts";
 import { Router, STATE_TTL_MS, type RequestStatePayload } from "./router.ts";
-import { createSessionServer, type SessionInfo } from "./session-server.ts";
+import { createSessionServer, directDispatch, type SessionInfo } from "./session-server.ts";
 import { SessionStore } from "./sessions.ts";
 import { fanOutCatalogChange, fanOutUpstreamNotification } from "./fan-out.ts";
 import { loadPlugins } from "../plugins/load.ts";
 import { PluginRunner } from "../plugins/runner.ts";
-import { authenticateRequest } from "../auth/authenticate.ts";
 import type { AuthProvider, Identity } from "../auth/types.ts";
 import { explainAccess, type Explanation, type ExplainSubject } from "../auth/explain.ts";
-import { RESOURCE_METADATA_PATH, serveResourceMetadata } from "../auth/resource-metadata.ts";
 
 const VERSION = "0.1.0";
 
@@ -137,7 +130,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     onAdd: (id) => plugins.session("session:start", { id, era: "legacy" }),
     onDelete: (id) => {
       plugins.session("session:end", { id, era: "legacy" });
-      for (const upstream of upstreams.values()) if (upstream instanceof PerSessionUpstream) void upstream.endSession(id);
+      for (const upstream of upstreams.values()) void upstream.endSession?.(id);
     },
   });
   const flows = new InputFlows({ ttlMs: 600_000 });
@@ -177,8 +170,8 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   const serverDeps = { router, codec, serverInfo: { name: "mcp-gateway", version: VERSION }, log };
   const createServer = (info: SessionInfo) => createSessionServer(serverDeps, info);
   const webSocket = createWebSocketEndpoint({ sessions, createServer, maxBodySize: config.server.maxBodySize });
-  const endpoints = new Endpoints({ sessions, createServer, webSocket, maxBodySize: config.server.maxBodySize, keepAliveMs: options.keepAliveMs, log });
-  const main = endpoints.get(undefined);
+  const modernFast = { dispatchFor: (info: SessionInfo) => directDispatch(serverDeps, info), serverInfo: serverDeps.serverInfo };
+  const endpoints = new Endpoints({ sessions, createServer, modernFast, webSocket, maxBodySize: config.server.maxBodySize, keepAliveMs: options.keepAliveMs, log });
   await refreshViews();
 
   registry.onChange((change) => fanOutCatalogChange(change, sessions, endpoints.modernHandlers()));
@@ -187,16 +180,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   };
 
   const startUpstream = (upstreamConfig: ResolvedUpstream): Upstream => {
-    const upstream =
-      upstreamConfig.type === "local"
-        ? new LocalUpstream({ config: upstreamConfig, log })
-        : upstreamConfig.type === "a2a"
-        ? new A2aUpstream({ config: upstreamConfig, log, networkAllow: config.network.allow })
-        : upstreamConfig.type === "rest"
-        ? new RestUpstream({ config: upstreamConfig, log, networkAllow: config.network.allow })
-        : upstreamConfig.isolation === "per-session"
-          ? new PerSessionUpstream({ config: upstreamConfig, log, clientInfo, isLiveSession: (id) => sessions.has(id) })
-          : new McpUpstream({ config: upstreamConfig, log, clientInfo });
+    const upstream = createUpstream(upstreamConfig, { log, clientInfo, networkAllow: config.network.allow, isLiveSession: (id) => sessions.has(id) });
     unsubscribers.set(upstream, upstream.subscribe(onUpstreamEvent));
     upstreamConfigs.set(upstream.name, upstreamConfig);
     return upstream;
@@ -231,41 +215,9 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   }
 
   const app = new H3();
-  type Guarded = (request: Request, identity?: Identity, server?: string) => Promise<Response>;
-  const guard = (run: Guarded) => async (event: { req: Request; context: { params?: Record<string, string> } }) => {
-    const rejected = checkOrigin(event.req, { allowedOrigins: config.server.allowedOrigins, host: config.server.host });
-    if (rejected) return rejected;
-    if (plugins.has("request:before")) {
-      const answered = await plugins.request(event.req);
-      if (answered) return answered;
-    }
-    const server = event.context.params?.server;
-    const auth = await authenticateRequest(authFor(server), event.req, server);
-    if (auth.response) return auth.response;
-    return run(event.req, auth.identity, event.context.params?.server);
-  };
-  app.all(config.server.path, guard(main.streamable));
-  app.get("/sse", guard(main.sse.open));
-  app.post("/messages", guard(main.sse.post));
-  app.get("/ws", guard(main.ws));
-  // A virtual server's routes: unknown or disabled servers are 404 before anything else runs.
-  const serverRoute = (pick: (endpoint: Endpoint) => (request: Request, identity?: Identity) => Promise<Response>) =>
-    guard((request, identity, name) => {
-      if (name === undefined || !views.server(name)) return Promise.resolve(rpcErrorResponse(404, JsonRpcCode.InvalidRequest, `Server not found: ${name}`));
-      return pick(endpoints.get(name))(request, identity);
-    });
-  app.all("/servers/:server/mcp", serverRoute((e) => e.streamable));
-  app.get("/servers/:server/sse", serverRoute((e) => e.sse.open));
-  app.post("/servers/:server/messages", serverRoute((e) => e.sse.post));
-  app.get("/servers/:server/ws", serverRoute((e) => e.ws));
+  const health = () => healthReport(config.upstreams, upstreams, registry.catalog, sessions.size);
+  mountMcpRoutes(app, { config: () => config, plugins: () => plugins, authFor, endpoints, views, health });
   const upgrade = createUpgradeHandler((request) => app.fetch(request), { maxPayload: config.server.maxBodySize, pingIntervalMs: options.keepAliveMs });
-  // RFC 9728 metadata: public (clients fetch it before they have a token); also under the resource URL's path.
-  app.get(RESOURCE_METADATA_PATH, () => serveResourceMetadata(config.auth.resource));
-  app.get(`${RESOURCE_METADATA_PATH}/**`, () => serveResourceMetadata(config.auth.resource));
-  app.get("/health", () => {
-    const report = healthReport(config.upstreams, upstreams, registry.catalog, sessions.size);
-    return Response.json(report, { status: report.status === "down" ? 503 : 200 });
-  });
 
   let closed = false;
   const servers = new Set<{ close(): Promise<void> }>();
@@ -354,7 +306,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
     handler: toNodeHandler(app),
     handleUpgrade: upgrade,
     webSocket,
-    health: () => healthReport(config.upstreams, upstreams, registry.catalog, sessions.size),
+    health,
     stats: () => ({ sessions: sessions.size, inputFlows: flows.size }),
     explain,
 

@@ -68,4 +68,6 @@ export interface Upstream {
   subscribe(listener: (event: UpstreamEvent) => void): () => void;
   /** Stop: with `drainMs`, requests in flight get up to that long to finish first. Kills/closes the connection. */
   close(options?: { drainMs?: number }): Promise<void>;
+  /** A client session ended: release what this upstream holds for it (per-session connections). */
+  endSession?(sessionId: string): Promise<void>;
 }

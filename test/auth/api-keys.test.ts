@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { dbApiKeyStore } from "../../src/auth/api-key-store-db.ts";
 import { apiKeyProvider, memoryApiKeyStore, parseApiKey, type ApiKeyStore } from "../../src/auth/api-keys.ts";
 import { basicProvider, hashPassword, passwordMatches } from "../../src/auth/basic.ts";
+import type { AuthProvider } from "../../src/auth/types.ts";
 import { createGateway } from "../../src/index.ts";
 import { openDatabase, type GatewayDatabase } from "../../src/storage/database.ts";
 
@@ -136,5 +137,21 @@ describe("apiKeyProvider and basicProvider on a real gateway", () => {
     expect(await as("nobody", "plain-pass")).toEqual({ ok: false, reason: "invalid", message: "invalid user name or password" });
     expect(await provider.authenticate(new Request("http://x/"))).toMatchObject({ ok: false, reason: "missing" });
     expect(await provider.authenticate(new Request("http://x/", { headers: { authorization: "Basic bm9jb2xvbg==" } }))).toMatchObject({ ok: false, reason: "invalid" });
+  });
+
+  it("a 401 offers the challenge of every configured scheme: Basic alone, or Bearer and Basic together", async () => {
+    const statusOf = async (auth: { providers: AuthProvider[] }) => {
+      const gw = await createGateway({ log: { level: "silent" }, auth });
+      try {
+        const response = await gw.fetch(new Request("http://127.0.0.1/mcp", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
+        return { status: response.status, challenges: response.headers.get("www-authenticate") };
+      } finally {
+        await gw.close();
+      }
+    };
+    const basic = basicProvider({ users: { ops: "pw" }, realm: "ops \"area\"" });
+    expect(await statusOf({ providers: [basic] })).toEqual({ status: 401, challenges: 'Basic realm="ops area", charset="UTF-8"' });
+    const keys = apiKeyProvider({ store: memoryApiKeyStore() });
+    expect(await statusOf({ providers: [keys, basic] })).toEqual({ status: 401, challenges: 'Bearer, Basic realm="ops area", charset="UTF-8"' });
   });
 });

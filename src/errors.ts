@@ -82,3 +82,11 @@ export class GatewayConfigError extends GatewayError {
     this.file = file;
   }
 }
+
+/** A method an upstream kind has no counterpart for (`what`: e.g. "an A2A agent"), as a JSON-RPC method-not-found. */
+export function unsupportedMethod(upstream: string, method: string, what?: string): GatewayError {
+  return new GatewayError("BAD_REQUEST", `Upstream "${upstream}" ${what ? `is ${what} and ` : ""}does not support ${method}`, {
+    status: 400,
+    rpcCode: JsonRpcCode.MethodNotFound,
+  });
+}

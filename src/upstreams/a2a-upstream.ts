@@ -3,7 +3,7 @@ import { A2A_PROTOCOL_VERSION, A2A_VERSION_HEADER, type AgentCard } from "@a2a-j
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client } from "@a2a-js/sdk/client";
 import { A2AError } from "@a2a-js/sdk/errors";
 import type { ResolvedA2aUpstream } from "../config/types.ts";
-import { GatewayError, JsonRpcCode } from "../errors.ts";
+import { GatewayError, JsonRpcCode, unsupportedMethod } from "../errors.ts";
 import { describeError } from "../_utils/errors.ts";
 import type { Logger } from "../_utils/logger.ts";
 import { callAgent } from "./a2a-call.ts";
@@ -88,10 +88,7 @@ export class A2aUpstream implements Upstream {
       case "tools/call":
         return this.#track((signal) => this.#callTool(client, message.params ?? {}, signal, options), options);
       default:
-        throw new GatewayError("BAD_REQUEST", `Upstream "${this.name}" is an A2A agent and does not support ${message.method}`, {
-          status: 400,
-          rpcCode: JsonRpcCode.MethodNotFound,
-        });
+        throw unsupportedMethod(this.name, message.method, "an A2A agent");
     }
   }
 

@@ -109,14 +109,22 @@ export class StdioClientTransport implements Transport {
     return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
   }
 
-  async close(): Promise<void> {
+  /** Let go of the child (no more sends) and end its stdin; `gone` settles when it exits. */
+  #detach(): { child: ChildProcess; gone: Promise<void> } | undefined {
     const child = this.#child;
-    if (!child) return;
+    if (!child) return undefined;
     this.#child = undefined;
     const gone = exited(child);
     try {
       child.stdin?.end();
     } catch {}
+    return { child, gone };
+  }
+
+  async close(): Promise<void> {
+    const detached = this.#detach();
+    if (!detached) return;
+    const { child, gone } = detached;
     for (const signal of ["SIGTERM", "SIGKILL"] as const) {
       if (await settlesWithin(gone, CLOSE_STEP_MS)) break;
       child.kill(signal);
@@ -133,13 +141,9 @@ export class StdioClientTransport implements Transport {
    * @internal
    */
   async _dispose(): Promise<void> {
-    const child = this.#child;
-    if (!child) return;
-    this.#child = undefined;
-    const gone = exited(child);
-    try {
-      child.stdin?.end();
-    } catch {}
+    const detached = this.#detach();
+    if (!detached) return;
+    const { child, gone } = detached;
     child.kill("SIGTERM");
     if (!(await settlesWithin(gone, DISPOSE_STEP_MS))) child.kill("SIGKILL");
     await gone;

@@ -1,7 +1,7 @@
 import type { ServerCapabilities } from "@modelcontextprotocol/server";
 import type { Identity } from "../../auth/types.ts";
 import type { ResolvedLocalUpstream } from "../../config/types.ts";
-import { GatewayError, JsonRpcCode } from "../../errors.ts";
+import { GatewayError, JsonRpcCode, unsupportedMethod } from "../../errors.ts";
 import { describeError } from "../../_utils/errors.ts";
 import type { Logger } from "../../_utils/logger.ts";
 import { UpstreamLifecycle } from "../lifecycle.ts";
@@ -107,10 +107,7 @@ export class LocalUpstream implements Upstream {
       case "completion/complete":
         return { completion: this.#complete(params) };
       default:
-        throw new GatewayError("BAD_REQUEST", `Upstream "${this.name}" does not support ${message.method}`, {
-          status: 400,
-          rpcCode: JsonRpcCode.MethodNotFound,
-        });
+        throw unsupportedMethod(this.name, message.method);
     }
   }
 

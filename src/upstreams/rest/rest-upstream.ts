@@ -1,7 +1,7 @@
 import type { ServerCapabilities } from "@modelcontextprotocol/server";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
 import type { ResolvedRestUpstream } from "../../config/types.ts";
-import { GatewayError, JsonRpcCode } from "../../errors.ts";
+import { GatewayError, JsonRpcCode, unsupportedMethod } from "../../errors.ts";
 import { describeError } from "../../_utils/errors.ts";
 import type { Logger } from "../../_utils/logger.ts";
 import { createSafeFetch, type SafeFetch } from "../../net/safe-fetch.ts";
@@ -114,10 +114,7 @@ export class RestUpstream implements Upstream {
         return this.#track((signal) => callRestTool(tool, message.params?.arguments, this.#context(), signal), options);
       }
       default:
-        throw new GatewayError("BAD_REQUEST", `Upstream "${this.name}" is a REST API and does not support ${message.method}`, {
-          status: 400,
-          rpcCode: JsonRpcCode.MethodNotFound,
-        });
+        throw unsupportedMethod(this.name, message.method, "a REST API");
     }
   }
 

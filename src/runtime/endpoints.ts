@@ -6,7 +6,7 @@ import type { Logger } from "../_utils/logger.ts";
 import { createLegacySseHandlers } from "../transports/legacy-sse.ts";
 import { createStreamableHttpHandler } from "../transports/streamable-http.ts";
 import type { WebSocketEndpointFactory } from "../transports/websocket.ts";
-import type { ModernFastOptions, ModernHandoffs } from "../transports/fast-path-modern.ts";
+import { KnownEnvelopes, type ModernFastOptions, type ModernHandoffs } from "../transports/fast-path-modern.ts";
 import type { SessionInfo } from "./session-server.ts";
 import type { SessionStore } from "./sessions.ts";
 
@@ -77,7 +77,7 @@ export class Endpoints {
   #create(server: string | undefined): Endpoint {
     const { sessions, createServer, maxBodySize, log } = this.#options;
     const handoffs: ModernHandoffs = new WeakMap();
-    const modernFast = this.#options.modernFast && { ...this.#options.modernFast, handoffs };
+    const modernFast = this.#options.modernFast && { ...this.#options.modernFast, handoffs, envelopes: new KnownEnvelopes() };
     const factory: McpServerFactory = (ctx) =>
       createServer({
         id: randomUUID(),

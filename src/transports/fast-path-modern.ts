@@ -29,7 +29,53 @@ export type ModernHandoffs = WeakMap<Request, FastCalls>;
 /** The `tools/call` of a 2026-07-28 request the fast path may answer (params as a handler would see them), or `undefined`. */
 export function modernFastRequestOf(request: Request, route: InboundClassificationOutcome): FastRequest | undefined {
   if (route.kind !== "modern" || route.messageKind !== "request" || route.classification.revision !== REVISION) return undefined;
-  const { id, method, params } = route.message as { id: unknown; method: string; params?: unknown };
+  return fastCallOf(request, route.message as Record<string, unknown>);
+}
+
+/**
+ * Envelopes (`clientInfo` + `clientCapabilities`) the SDK's classifier has accepted on this endpoint: a request whose
+ * envelope is one of them, and whose shape and headers leave the classifier nothing else to judge, needs no second
+ * look (the classifier's zod checks are a noticeable share of a call). Only ever filled from accepted requests.
+ */
+export class KnownEnvelopes {
+  readonly #known = new Set<string>();
+  readonly #max: number;
+
+  constructor(max = 256) {
+    this.#max = max;
+  }
+
+  /** The fast-path call in `body` if its envelope is known; `undefined` sends it through the classifier. */
+  lookup(request: Request, body: unknown): FastRequest | undefined {
+    const key = envelopeKey(body);
+    if (key === undefined || !this.#known.has(key)) return undefined;
+    return fastCallOf(request, body as Record<string, unknown>);
+  }
+
+  /** Remember the envelope of `body`, which the classifier accepted as a fast-path call. */
+  accept(body: unknown): void {
+    const key = envelopeKey(body);
+    if (key === undefined) return;
+    if (this.#known.size >= this.#max) this.#known.clear();
+    this.#known.add(key);
+  }
+}
+
+const MESSAGE_KEYS: ReadonlySet<string> = new Set(["jsonrpc", "id", "method", "params"]);
+
+/** The memo key of a request whose `_meta` is exactly a 2026-07-28 envelope (nothing else for a schema to judge), else `undefined`. */
+function envelopeKey(body: unknown): string | undefined {
+  if (!isPlainObject(body) || body.jsonrpc !== "2.0" || Object.keys(body).some((key) => !MESSAGE_KEYS.has(key))) return undefined;
+  const meta = isPlainObject(body.params) ? body.params._meta : undefined;
+  if (!isPlainObject(meta) || meta[PROTOCOL_VERSION_META_KEY] !== REVISION) return undefined;
+  const keys = Object.keys(meta);
+  if (keys.length !== ENVELOPE_KEYS.size || keys.some((key) => !ENVELOPE_KEYS.has(key))) return undefined;
+  return JSON.stringify([meta[CLIENT_INFO_META_KEY], meta[CLIENT_CAPABILITIES_META_KEY]]);
+}
+
+/** Shape and standard headers of a fast-path `tools/call`; `params` as a handler sees them (envelope lifted). */
+function fastCallOf(request: Request, message: Record<string, unknown>): FastRequest | undefined {
+  const { id, method, params } = message;
   if (method !== "tools/call" || (typeof id !== "string" && !Number.isSafeInteger(id))) return undefined;
   if (!isPlainObject(params) || Object.keys(params).some((key) => !PARAM_KEYS.has(key))) return undefined;
   const { name, arguments: args, _meta: meta } = params;

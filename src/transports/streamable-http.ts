@@ -11,7 +11,7 @@ import type { SessionInfo } from "../runtime/session-server.ts";
 import type { SessionStore } from "../runtime/sessions.ts";
 import { readJsonBody, rpcErrorResponse } from "./http-guards.ts";
 import { abortFastCalls, answerFast, cancelFastCall, fastRequestOf } from "./fast-path.ts";
-import { answerModernFast, handOver, modernFastRequestOf, type ModernFastOptions, type ModernHandoffs } from "./fast-path-modern.ts";
+import { answerModernFast, handOver, modernFastRequestOf, type KnownEnvelopes, type ModernFastOptions, type ModernHandoffs } from "./fast-path-modern.ts";
 import { toAuthInfo } from "../auth/authenticate.ts";
 import type { Identity } from "../auth/types.ts";
 
@@ -34,7 +34,7 @@ export interface StreamableHttpOptions {
   /** Virtual server this endpoint serves; its sessions are not reachable through another endpoint. */
   server?: string;
   /** The 2026-07-28 fast path (see fast-path-modern.ts); `handoffs` is what `modern`'s server factory reads. */
-  modernFast?: Omit<ModernFastOptions, "viaSdk"> & { handoffs: ModernHandoffs };
+  modernFast?: Omit<ModernFastOptions, "viaSdk"> & { handoffs: ModernHandoffs; envelopes: KnownEnvelopes };
 }
 
 /**
@@ -85,6 +85,42 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
     return request.method === "GET" ? flushSseHeaders(response) : response;
   };
 
+  /** A POST of the 2025-era session protocol: `initialize` opens a session, anything else needs one. */
+  const serveLegacy = async (request: Request, body: unknown, identity: Identity | undefined): Promise<Response> => {
+    if (!request.headers.get("mcp-session-id") && isInitializeRequest(body)) return openSession(request, body, identity);
+    if (typeof body !== "object" || body === null || (body as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
+      return rpcErrorResponse(400, JsonRpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message");
+    }
+    return viaSession(request, identity, body);
+  };
+
+  /** A POST outside any session: a 2025-era one (`initialize`, or an unknown session id) or a stateless 2026-07-28 request. */
+  const serveUnknown = (request: Request, body: unknown, identity: Identity | undefined): Promise<Response> => {
+    const viaModern = () => modern.fetch(request, { parsedBody: body, ...authOf(identity) });
+    const fast = options.modernFast;
+    let call = fast?.envelopes.lookup(request, body);
+    if (!call) {
+      // The SDK's own era classification (what `isLegacyRequest` and `modern.fetch` run), done once.
+      const { headers } = request;
+      const route = classifyInboundRequest({
+        httpMethod: "POST",
+        protocolVersionHeader: headers.get("mcp-protocol-version") ?? undefined,
+        mcpMethodHeader: headers.get("mcp-method") ?? undefined,
+        mcpNameHeader: headers.get("mcp-name") ?? undefined,
+        body,
+      });
+      if (route.kind === "legacy") return serveLegacy(request, body, identity);
+      call = fast && modernFastRequestOf(request, route);
+      if (!call) return viaModern();
+      fast!.envelopes.accept(body);
+    }
+    const { id } = call;
+    return answerModernFast(call, request, identity, options.server, {
+      ...fast!,
+      viaSdk: (handoff) => handOver(fast!.handoffs, request, id, handoff, viaModern),
+    });
+  };
+
   return async (request, identity) => {
     if (request.method === "GET" || request.method === "DELETE") return viaSession(request, identity);
     if (request.method !== "POST") {
@@ -104,32 +140,8 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
       if (call) return answerFast(known.info, call, request, identity, () => viaSession(request, identity, body));
       cancelFastCall(known.info, body);
     }
-    if (!known) {
-      // The SDK's own era classification (what `isLegacyRequest` and `modern.fetch` run), done once.
-      const { headers } = request;
-      const route = classifyInboundRequest({
-        httpMethod: "POST",
-        protocolVersionHeader: headers.get("mcp-protocol-version") ?? undefined,
-        mcpMethodHeader: headers.get("mcp-method") ?? undefined,
-        mcpNameHeader: headers.get("mcp-name") ?? undefined,
-        body,
-      });
-      if (route.kind !== "legacy") {
-        const viaModern = () => modern.fetch(request, { parsedBody: body, ...authOf(identity) });
-        const fast = options.modernFast;
-        const call = fast ? modernFastRequestOf(request, route) : undefined;
-        if (!fast || !call) return viaModern();
-        return answerModernFast(call, request, identity, options.server, {
-          ...fast,
-          viaSdk: (handoff) => handOver(fast.handoffs, request, call.id, handoff, viaModern),
-        });
-      }
-    }
-    if (!request.headers.get("mcp-session-id") && isInitializeRequest(body)) return openSession(request, body, identity);
-    if (typeof body !== "object" || body === null || (body as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
-      return rpcErrorResponse(400, JsonRpcCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message");
-    }
-    return viaSession(request, identity, body);
+    if (!known) return serveUnknown(request, body, identity);
+    return serveLegacy(request, body, identity);
   };
 }
 

@@ -8,6 +8,7 @@
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, definePlugin, type Gateway } from "../../src/index.ts";
+import { KnownEnvelopes } from "../../src/transports/fast-path-modern.ts";
 import { firstText, waitFor, within } from "../_helpers.ts";
 import { startModernHttpServer, type ModernHttpServer } from "../fixtures/servers.ts";
 
@@ -186,5 +187,42 @@ describe("2026-07-28 fast path", () => {
     } finally {
       await client.close();
     }
+  });
+
+  it("never lets a known envelope carry what the SDK would refuse: bad capabilities, mismatched headers", async () => {
+    expect((await answer(await post({ id: 50, name: "up__echo", arguments: { text: "ok" } }), 50)).fast).toBe(true);
+    const badCaps = await answer(await post({ id: 51, name: "up__echo", arguments: { text: "x" }, meta: { "io.modelcontextprotocol/clientCapabilities": "oops" } }), 51);
+    expect(badCaps.status).toBe(400);
+    expect((badCaps.message.error as { code: number }).code).toBe(-32602);
+    const mismatch = await answer(await post({ id: 52, name: "up__echo", arguments: { text: "x" }, headers: { "mcp-protocol-version": "2025-11-25" } }), 52);
+    expect(mismatch.status).toBe(400);
+    expect((await answer(await post({ id: 53, name: "up__echo", arguments: { text: "again" } }), 53)).fast).toBe(true);
+  });
+});
+
+describe("KnownEnvelopes", () => {
+  const request = (name: string) =>
+    new Request("http://127.0.0.1/mcp", { method: "POST", headers: { "mcp-protocol-version": REVISION, "mcp-method": "tools/call", "mcp-name": name } });
+  const body = (meta: Record<string, unknown> = envelope, extra: Record<string, unknown> = {}) => ({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "tools/call",
+    params: { name: "t", arguments: {}, _meta: meta },
+    ...extra,
+  });
+
+  it("knows only envelopes it was told the classifier accepted, and only for requests with nothing else to judge", () => {
+    const known = new KnownEnvelopes(2);
+    expect(known.lookup(request("t"), body())).toBeUndefined();
+    known.accept(body());
+    expect(known.lookup(request("t"), body())).toEqual({ id: 1, method: "tools/call", params: { name: "t", arguments: {} } });
+    expect(known.lookup(request("other"), body())).toBeUndefined();
+    expect(known.lookup(request("t"), body(envelope, { extra: true }))).toBeUndefined();
+    expect(known.lookup(request("t"), body({ ...envelope, traceparent: "x" }))).toBeUndefined();
+    expect(known.lookup(request("t"), body({ ...envelope, "io.modelcontextprotocol/clientInfo": { name: "other", version: "1" } }))).toBeUndefined();
+    // Bounded: a third envelope starts over.
+    known.accept(body({ ...envelope, "io.modelcontextprotocol/clientInfo": { name: "b", version: "1" } }));
+    known.accept(body({ ...envelope, "io.modelcontextprotocol/clientInfo": { name: "c", version: "1" } }));
+    expect(known.lookup(request("t"), body())).toBeUndefined();
   });
 });

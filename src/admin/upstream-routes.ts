@@ -69,7 +69,7 @@ export function upstreamRoutes(deps: AdminDeps): AdminRoute[] {
       path: "/upstreams",
       tag: "upstreams",
       status: 201,
-      summary: "Add an upstream (streamable-http, sse or a2a; stdio only in the config file). Outbound URLs pass the SSRF guard",
+      summary: "Add an upstream (streamable-http, sse, websocket, a2a, rest or local; stdio only in the config file). Outbound URLs pass the SSRF guard",
       body: { name: "string", config: "object", enabled: "boolean" },
       run: async ({ body }) => {
         const { name, config, enabled } = parseInput(CreateSchema, await body());

@@ -23,6 +23,7 @@ export type {
   ResolvedStreamableHttpUpstream,
   ResolvedUpstream,
   ResolvedUpstreamCommon,
+  ResolvedWebSocketUpstream,
   RestartPolicy,
   SseUpstreamConfig,
   StdioUpstreamConfig,
@@ -31,4 +32,5 @@ export type {
   UpstreamConfig,
   UpstreamIsolation,
   UpstreamProtocol,
+  WebSocketUpstreamConfig,
 } from "./types.ts";

@@ -221,13 +221,14 @@ function resolveUpstream(name: string, upstream: UpstreamConfig, timeout: number
       return { type: "stdio", ...mcp, command, args, env, ...(cwd === undefined ? {} : { cwd }) };
     }
     case "streamable-http":
-    case "sse": {
+    case "sse":
+    case "websocket": {
       return { type: upstream.type, ...mcp, url: upstream.url, headers: upstream.headers ?? {} };
     }
   }
 }
 
-/** Rules that span fields: prefixes must be unique and unambiguous, backoff bounds ordered. */
+/** Rules that span fields: prefixes must be unique and unambiguous, backoff bounds ordered, identity forwardable. */
 function checkUpstreams(config: Pick<ResolvedConfig, "upstreams" | "naming">): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { separator } = config.naming;
@@ -240,6 +241,10 @@ function checkUpstreams(config: Pick<ResolvedConfig, "upstreams" | "naming">): C
         path: `${path}.restart.maxDelayMs`,
         message: `must be at least initialDelayMs (${restart.initialDelayMs})`,
       });
+    }
+    if (upstream.type === "websocket" && upstream.forwardIdentity?.as === "headers") {
+      // Headers go on the handshake only, and one socket carries every caller's requests.
+      issues.push({ path: `${path}.forwardIdentity.as`, message: 'a websocket upstream cannot take per-request headers: use "meta"' });
     }
     if (prefix === false) continue;
     if (prefix.includes(separator)) {

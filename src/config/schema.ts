@@ -14,6 +14,7 @@ const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const NAME_MESSAGE = 'expected 1-32 letters, digits, "_" or "-"';
 const URL_MESSAGE = "expected a URL (http or https)";
+const WS_URL_MESSAGE = "expected a ws:// or wss:// URL";
 
 
 function int(min: number, max: number, message: string) {
@@ -39,6 +40,14 @@ const httpUrl = () =>
       const { protocol } = new URL(input);
       return protocol === "http:" || protocol === "https:";
     }, URL_MESSAGE),
+  );
+
+/** `ws:` or `wss:`; `http:`/`https:` are accepted too and become `ws:`/`wss:`. */
+const wsUrl = () =>
+  v.pipe(
+    v.string(WS_URL_MESSAGE),
+    v.check((input) => URL.canParse(input) && ["ws:", "wss:", "http:", "https:"].includes(new URL(input).protocol), WS_URL_MESSAGE),
+    v.transform((input) => input.replace(/^http(s?):/i, "ws$1:")),
   );
 
 const headers = () =>
@@ -94,6 +103,7 @@ const upstream = v.variant(
     }),
     strict({ type: v.literal("streamable-http"), ...common, url: httpUrl(), headers: v.optional(headers()) }),
     strict({ type: v.literal("sse"), ...common, url: httpUrl(), headers: v.optional(headers()) }),
+    strict({ type: v.literal("websocket"), ...common, url: wsUrl(), headers: v.optional(headers()) }),
     strict({
       type: v.literal("a2a"),
       ...agentCommon,
@@ -105,7 +115,7 @@ const upstream = v.variant(
   (issue) =>
     issue.expected === "Object"
       ? "expected an object"
-      : 'expected "stdio", "streamable-http", "sse" or "a2a"',
+      : 'expected "stdio", "streamable-http", "sse", "websocket" or "a2a"',
 );
 
 /** Valibot schema of {@link GatewayConfig}: validates user input, applies no defaults. */

@@ -67,6 +67,15 @@ export interface SseUpstreamConfig extends UpstreamCommonConfig {
   headers?: Record<string, string>;
 }
 
+/** An MCP server reached over WebSocket (subprotocol `mcp`, one JSON-RPC message per text frame). */
+export interface WebSocketUpstreamConfig extends UpstreamCommonConfig {
+  type: "websocket";
+  /** `ws://` or `wss://` (`http://` and `https://` are accepted and converted). */
+  url: string;
+  /** Sent on the opening handshake, e.g. `authorization`. */
+  headers?: Record<string, string>;
+}
+
 /** How an A2A agent appears as tools: one per skill on its card, or one for the whole agent. */
 export type A2aSkillMode = "per-skill" | "single";
 
@@ -85,7 +94,7 @@ export interface A2aUpstreamConfig extends Omit<UpstreamCommonConfig, "isolation
 }
 
 /** One upstream (an MCP server or an A2A agent), discriminated on `type`. */
-export type UpstreamConfig = StdioUpstreamConfig | StreamableHttpUpstreamConfig | SseUpstreamConfig | A2aUpstreamConfig;
+export type UpstreamConfig = StdioUpstreamConfig | StreamableHttpUpstreamConfig | SseUpstreamConfig | WebSocketUpstreamConfig | A2aUpstreamConfig;
 
 /** The gateway config as a user writes it: everything but each upstream's essentials is optional. */
 export interface GatewayConfig {
@@ -220,6 +229,13 @@ export interface ResolvedSseUpstream extends ResolvedUpstreamCommon {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** A resolved WebSocket upstream (`url` is always `ws:` or `wss:`). */
+export interface ResolvedWebSocketUpstream extends ResolvedUpstreamCommon {
+  readonly type: "websocket";
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /** A resolved A2A upstream (`isolation` is always `"shared"`, `protocol` always `"auto"`). */
 export interface ResolvedA2aUpstream extends ResolvedUpstreamCommon {
   readonly type: "a2a";
@@ -251,7 +267,7 @@ export interface ResolvedRestUpstream extends ResolvedUpstreamCommon {
   readonly api: RestApiConfig;
 }
 
-export type ResolvedUpstream = ResolvedStdioUpstream | ResolvedStreamableHttpUpstream | ResolvedSseUpstream | ResolvedA2aUpstream | ResolvedLocalUpstream | ResolvedRestUpstream;
+export type ResolvedUpstream = ResolvedStdioUpstream | ResolvedStreamableHttpUpstream | ResolvedSseUpstream | ResolvedWebSocketUpstream | ResolvedA2aUpstream | ResolvedLocalUpstream | ResolvedRestUpstream;
 
 /** A validated, frozen config with every default applied. */
 export interface ResolvedConfig {

@@ -30,7 +30,7 @@ export interface McpUpstreamOptions {
 }
 
 /**
- * An upstream MCP server reached through an SDK v2 `Client` (stdio, streamable HTTP or SSE).
+ * An upstream MCP server reached through an SDK v2 `Client` (stdio, streamable HTTP, SSE or WebSocket).
  * Owns one connection at a time and supervises it: reconnects with backoff when it drops.
  */
 export class McpUpstream implements Upstream {

@@ -6,6 +6,7 @@ import type { ResolvedUpstream } from "../config/types.ts";
 import { splitLines } from "../_utils/line-splitter.ts";
 import { HttpClientTransport } from "./http-client-transport.ts";
 import { StdioClientTransport } from "./stdio-client-transport.ts";
+import { WsClientTransport } from "./ws-client-transport.ts";
 
 /**
  * Build the client transport for one upstream.
@@ -35,6 +36,8 @@ export function createClientTransport(
     case "streamable-http":
       if (options.leanHttp) return new HttpClientTransport(new URL(config.url), { headers: config.headers, requestHeaders: options.requestHeaders });
       return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: fetchSharingSignal(options.requestHeaders) });
+    case "websocket":
+      return new WsClientTransport(new URL(config.url), { headers: config.headers, handshakeTimeoutMs: Math.min(config.timeout, 10_000) });
     case "sse":
     default:
       // Local entries are served in process (src/upstreams/local) and never get a client transport.

@@ -16,6 +16,7 @@ export interface WsClientTransportOptions {
 /**
  * Client side of MCP over WebSocket (subprotocol `mcp`) on the `ws` package: one text frame per JSON-RPC message.
  * Frames that are not JSON-RPC are reported through `onerror` and dropped; the connection stays up.
+ * `onclose` runs exactly once, whether the socket was closed, dropped, or never opened: a supervisor reconnects on it.
  */
 export class WsClientTransport implements Transport {
   onclose?: () => void;
@@ -44,21 +45,20 @@ export class WsClientTransport implements Transport {
     });
     this.#socket = socket;
     return new Promise((resolve, reject) => {
+      let open = false;
+      // One listener for the socket's whole life: before the handshake an error fails start(), after it goes to onerror.
+      socket.on("error", (error) => (open ? this.onerror?.(error) : reject(error)));
       socket.once("unexpected-response", (_req, res) => {
         res.resume();
-        socket.removeAllListeners("error");
-        socket.on("error", () => {});
         reject(new Error(`WebSocket handshake refused: HTTP ${res.statusCode}`));
         socket.terminate();
         this.#finish();
       });
       socket.once("open", () => {
-        socket.off("error", reject);
-        socket.on("error", (error) => this.onerror?.(error));
+        open = true;
         this.#startPings(socket);
         resolve();
       });
-      socket.once("error", reject);
       socket.on("message", (data, isBinary) => this.#receive(isBinary ? null : data.toString()));
       socket.on("close", () => this.#finish());
     });
@@ -78,6 +78,9 @@ export class WsClientTransport implements Transport {
       const timer = setTimeout(() => socket.terminate(), 2000);
       await closed;
       clearTimeout(timer);
+    } else if (socket && socket.readyState === WebSocket.CONNECTING) {
+      // Closed before the handshake ended (e.g. a connect timeout): abort it rather than leave it to finish later.
+      socket.terminate();
     }
     this.#finish();
   }

@@ -102,7 +102,7 @@ describe("resolveConfig validation", () => {
         "bad name": { type: "stdio", command: "x" },
         search: { type: "streamable-http", url: 42, headers: { "bad header": "x" } },
         fs: { type: "stdio", args: "x", isolation: "global", protocol: "v1", prefix: "a b", enabled: "yes" },
-        ws: { type: "websocket", url: "ws://x" },
+        ws: { type: "grpc", url: "ws://x" },
       },
     });
     expect(issues).toEqual([
@@ -121,7 +121,7 @@ describe("resolveConfig validation", () => {
       'upstreams.fs.protocol: expected "auto", "legacy" or "2026-07-28"',
       "upstreams.fs.command: required",
       "upstreams.fs.args: expected an array of strings",
-      'upstreams.ws.type: expected "stdio", "streamable-http", "sse" or "a2a"',
+      'upstreams.ws.type: expected "stdio", "streamable-http", "sse", "websocket" or "a2a"',
     ]);
   });
 
@@ -198,6 +198,37 @@ describe("resolveConfig a2a upstreams", () => {
     ]);
     expect(issuesOf({ upstreams: { a: { type: "a2a", url: "https://a.example", isolation: "per-session" } } })).toEqual([
       "upstreams.a.isolation: unknown key (allowed: type, enabled, prefix, timeout, restart, url, headers, skills)",
+    ]);
+  });
+});
+
+describe("resolveConfig websocket upstreams", () => {
+  it("resolves a ws(s) URL, converts http(s), and applies the MCP common defaults", () => {
+    const config = resolveConfig({
+      upstreams: {
+        a: { type: "websocket", url: "wss://a.example/ws" },
+        b: { type: "websocket", url: "HTTP://b.example:8080/ws", headers: { authorization: "Bearer ${env.T}" }, prefix: false, protocol: "legacy" },
+      },
+    }, { env: { T: "t0k" } });
+    expect(config.upstreams[0]).toEqual({
+      type: "websocket",
+      name: "a",
+      enabled: true,
+      prefix: "a",
+      timeout: 30_000,
+      isolation: "shared",
+      protocol: "auto",
+      restart: { initialDelayMs: 250, maxDelayMs: 30_000, maxRetries: Number.POSITIVE_INFINITY },
+      url: "wss://a.example/ws",
+      headers: {},
+    });
+    expect(config.upstreams[1]).toMatchObject({ url: "ws://b.example:8080/ws", headers: { authorization: "Bearer t0k" }, prefix: false, protocol: "legacy" });
+  });
+
+  it("rejects a URL that is not ws(s) or http(s), naming the field", () => {
+    expect(issuesOf({ upstreams: { a: { type: "websocket", url: "ftp://a.example/ws" }, b: { type: "websocket", url: "/ws" } } })).toEqual([
+      "upstreams.a.url: expected a ws:// or wss:// URL",
+      "upstreams.b.url: expected a ws:// or wss:// URL",
     ]);
   });
 });

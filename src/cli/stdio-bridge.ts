@@ -4,6 +4,7 @@ import { JsonRpcCode } from "../errors.ts";
 import { backoffDelay } from "../_utils/backoff.ts";
 import type { Logger } from "../_utils/logger.ts";
 import { splitLines } from "../_utils/line-splitter.ts";
+import { sleep } from "../_utils/timers.ts";
 import { startReconnectLoop, type ReconnectLoop } from "./reconnect-loop.ts";
 import { errorReason, httpStatus, isConnectionLost, lossReason } from "./remote-transport.ts";
 import { isReplayAnswer, listChangedNotifications, reinitialize, type BridgeMessage as Message } from "./remote-session.ts";
@@ -85,7 +86,6 @@ export function runStdioBridge(options: StdioBridgeOptions): { done: Promise<num
     }, options.timeoutMs);
   };
   const backoff = (attempt: number) => backoffDelay(attempt, options.reconnect?.initialMs ?? 250, options.reconnect?.maxMs ?? 10_000);
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
   const onRemote = (message: Message) => {
     if (isReplayAnswer(message)) return;

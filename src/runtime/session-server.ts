@@ -8,6 +8,7 @@ import {
 import { GatewayError, JsonRpcCode } from "../errors.ts";
 import { describeError } from "../_utils/errors.ts";
 import type { Logger } from "../_utils/logger.ts";
+import { settlesWithin } from "../_utils/timers.ts";
 import type { CallContext, RequestStatePayload, RoutedMethod, Router } from "./router.ts";
 import { identityOf } from "../auth/authenticate.ts";
 import type { Identity } from "../auth/types.ts";
@@ -134,8 +135,9 @@ export function createSessionServer(deps: SessionServerDeps, session: SessionInf
       if (method === "logging/setLevel") session.logLevel = String(params.level ?? "");
       const sent: Promise<unknown>[] = [];
       const result = await router.dispatch(method, params, context(params, ctx, sent));
-      // A progress notification still being written when the response closes its stream would be lost.
-      if (sent.length > 0) await settledWithin(sent, 1000);
+      // A progress notification still being written when the response closes its stream would be lost (a stuck
+      // stream must not hold the response back either).
+      if (sent.length > 0) await settlesWithin(Promise.allSettled(sent), 1000);
       return result;
     });
   }
@@ -221,11 +223,4 @@ export function toProtocolError(error: unknown, log?: Logger): ProtocolError {
 function stripStack(message: string): string {
   const index = message.search(/\n\s+at /);
   return (index >= 0 ? message.slice(0, index) : message).slice(0, 2000);
-}
-
-/** Wait for `promises`, but never longer than `ms` (a stuck stream must not hold a response back). */
-async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

@@ -7,6 +7,7 @@ import {
   type TransportSendOptions,
 } from "@modelcontextprotocol/server";
 import { SseParser } from "../_utils/sse-parser.ts";
+import { sleep } from "../_utils/timers.ts";
 
 export interface HttpClientTransportOptions {
   headers?: Readonly<Record<string, string>>;
@@ -107,7 +108,7 @@ export class HttpClientTransport implements Transport {
     this.#open.clear();
     if (this.sessionId) {
       // Best effort: tell the upstream the session is over, without waiting long.
-      await Promise.race([this.#exchange("DELETE", undefined, {}).then((r) => r.resume(), () => {}), delay(500)]);
+      await Promise.race([this.#exchange("DELETE", undefined, {}).then((r) => r.resume(), () => {}), sleep(500)]);
     }
     this.#agent.destroy();
     this.onclose?.();
@@ -235,10 +236,6 @@ function readText(response: IncomingMessage, limit: number): Promise<string> {
     response.once("end", () => resolve(text));
     response.once("error", reject);
   });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Which body field the 2026-07-28 `Mcp-Name` header mirrors, per method. */

@@ -1,4 +1,5 @@
 import { GatewayError, JsonRpcCode } from "../errors.ts";
+import { settlesWithin } from "../_utils/timers.ts";
 
 /**
  * The calls an in-process or plain-HTTP upstream (local, REST, A2A) is running, each under its own abort controller;
@@ -43,12 +44,7 @@ export class InFlightCalls {
 
   /** Give running calls up to `drainMs` to finish, then abort the rest with `reason`. */
   async close(drainMs: number | undefined, reason: Error): Promise<void> {
-    if (drainMs && this.#calls.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise((resolve) => (timer = setTimeout(resolve, drainMs)));
-      await Promise.race([Promise.allSettled(this.#calls.values()), deadline]);
-      clearTimeout(timer);
-    }
+    if (drainMs && this.#calls.size > 0) await settlesWithin(Promise.allSettled(this.#calls.values()), drainMs);
     for (const controller of this.#calls.keys()) controller.abort(reason);
     await Promise.allSettled(this.#calls.values());
   }

@@ -5,6 +5,7 @@ import { PassThrough, type Readable } from "node:stream";
 import { SdkError, SdkErrorCode, type JSONRPCMessage, type Transport } from "@modelcontextprotocol/client";
 import { getDefaultEnvironment } from "@modelcontextprotocol/client/stdio";
 import { splitLines } from "../_utils/line-splitter.ts";
+import { settlesWithin } from "../_utils/timers.ts";
 
 /** What to spawn, in the shape of the SDK's `StdioServerParameters`, plus the lean transport's own options. */
 export interface StdioClientTransportOptions {
@@ -206,12 +207,6 @@ function spawnError(params: StdioClientTransportOptions, error: NodeJS.ErrnoExce
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
-function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  return Promise.race([promise.then(() => true), timeout]).finally(() => clearTimeout(timer));
 }
 
 function destroyStdio(child: ChildProcess): void {

@@ -111,13 +111,13 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
       });
       if (route.kind === "legacy") return serveLegacy(request, body, identity);
       call = fast && modernFastRequestOf(request, route);
-      if (!call) return viaModern();
-      fast!.envelopes.accept(body);
+      if (call) fast?.envelopes.accept(body);
     }
+    if (!fast || !call) return viaModern();
     const { id } = call;
     return answerModernFast(call, request, identity, options.server, {
-      ...fast!,
-      viaSdk: (handoff) => handOver(fast!.handoffs, request, id, handoff, viaModern),
+      ...fast,
+      viaSdk: (handoff) => handOver(fast.handoffs, request, id, handoff, viaModern),
     });
   };
 

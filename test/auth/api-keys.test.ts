@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { dbApiKeyStore } from "../../src/auth/api-key-store-db.ts";
 import { apiKeyProvider, memoryApiKeyStore, parseApiKey, type ApiKeyStore } from "../../src/auth/api-keys.ts";
@@ -7,25 +6,16 @@ import { basicProvider, hashPassword, passwordMatches } from "../../src/auth/bas
 import type { AuthProvider } from "../../src/auth/types.ts";
 import { createGateway } from "../../src/index.ts";
 import { openDatabase, type GatewayDatabase } from "../../src/storage/database.ts";
+import { POSTGRES_ADMIN_URL, withPostgresAdmin } from "../_postgres.ts";
 
-const PG_URL = process.env.GATEWAY_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const databases: string[] = [];
 const opened: GatewayDatabase[] = [];
 
-async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-const pgReachable = await withAdmin(async () => true).catch(() => false);
+const pgReachable = await withPostgresAdmin(async () => true).catch(() => false);
 
 afterAll(async () => {
   await Promise.all(opened.map((db) => db.close()));
-  if (pgReachable) await withAdmin(async (client) => {
+  if (pgReachable) await withPostgresAdmin(async (client) => {
     for (const name of databases) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
 });
@@ -40,18 +30,18 @@ const stores: [string, () => Promise<ApiKeyStore>][] = [
 ];
 if (pgReachable || process.env.CI === "true") {
   stores.push(["postgresql", async () => {
-    if (!pgReachable) throw new Error(`PostgreSQL at ${PG_URL} is unreachable`);
+    if (!pgReachable) throw new Error(`PostgreSQL at ${POSTGRES_ADMIN_URL} is unreachable`);
     const name = `gw_keys_${process.pid}_${randomBytes(3).toString("hex")}`;
-    await withAdmin((client) => client.query(`CREATE DATABASE ${name}`));
+    await withPostgresAdmin((client) => client.query(`CREATE DATABASE ${name}`));
     databases.push(name);
-    const url = new URL(PG_URL);
+    const url = new URL(POSTGRES_ADMIN_URL);
     url.pathname = `/${name}`;
     const db = await openDatabase(url.toString(), { cwd: process.cwd() });
     opened.push(db);
     return dbApiKeyStore(db);
   }]);
 } else {
-  console.warn(`\n!!! PostgreSQL at ${PG_URL} is unreachable: API key store tests run on memory and SQLite only !!!\n`);
+  console.warn(`\n!!! PostgreSQL at ${POSTGRES_ADMIN_URL} is unreachable: API key store tests run on memory and SQLite only !!!\n`);
 }
 
 describe.each(stores)("ApiKeyStore: %s", (_name, fresh) => {

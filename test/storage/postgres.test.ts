@@ -5,22 +5,12 @@ import { openDatabase } from "../../src/storage/database.ts";
 import { createServerRepository } from "../../src/storage/repository.ts";
 import { waitFor } from "../_helpers.ts";
 import { runStorageSuite } from "./suite.ts";
+import { POSTGRES_ADMIN_URL, withPostgresAdmin } from "../_postgres.ts";
 
-const ADMIN_URL = process.env.GATEWAY_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const created: string[] = [];
 
-async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const reachable = await withAdmin(async () => true).catch((error: unknown) => {
-  console.warn(`\n!!! PostgreSQL at ${ADMIN_URL} is unreachable (${String(error)}): postgres storage tests ${process.env.CI === "true" ? "FAIL under CI" : "SKIPPED"} !!!\n`);
+const reachable = await withPostgresAdmin(async () => true).catch((error: unknown) => {
+  console.warn(`\n!!! PostgreSQL at ${POSTGRES_ADMIN_URL} is unreachable (${String(error)}): postgres storage tests ${process.env.CI === "true" ? "FAIL under CI" : "SKIPPED"} !!!\n`);
   return false;
 });
 
@@ -28,7 +18,7 @@ if (!reachable) {
   // Under CI an unreachable database is a failure, locally a loud skip.
   describe.skipIf(process.env.CI !== "true")("storage: postgresql", () => {
     it("needs a reachable PostgreSQL", () => {
-      expect.fail(`PostgreSQL at ${ADMIN_URL} is unreachable`);
+      expect.fail(`PostgreSQL at ${POSTGRES_ADMIN_URL} is unreachable`);
     });
   });
 }
@@ -42,7 +32,7 @@ if (reachable) {
   afterAll(async () => {
     const queue = [...created];
     const worker = () =>
-      withAdmin(async (client) => {
+      withPostgresAdmin(async (client) => {
         for (let name = queue.shift(); name; name = queue.shift()) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       });
     await Promise.all(Array.from({ length: 4 }, worker));
@@ -55,9 +45,9 @@ if (reachable) {
     // One schema per `fresh()` inside one run database (via `search_path`): CREATE DATABASE per test took
     // ~0.4 s plus a slow DROP each, and the suite needs ~40 fresh locations.
     fresh: async () => {
-      runDatabase ??= withAdmin((client) => client.query(`CREATE DATABASE gw_test_${runId}`)).then(() => {
+      runDatabase ??= withPostgresAdmin((client) => client.query(`CREATE DATABASE gw_test_${runId}`)).then(() => {
         created.push(`gw_test_${runId}`);
-        const url = new URL(ADMIN_URL);
+        const url = new URL(POSTGRES_ADMIN_URL);
         url.pathname = `/gw_test_${runId}`;
         return url;
       });
@@ -85,9 +75,9 @@ if (reachable) {
 
     it("accepts the postgresql:// scheme", async () => {
       const name = `gw_test_${runId}_scheme`;
-      await withAdmin((client) => client.query(`CREATE DATABASE ${name}`));
+      await withPostgresAdmin((client) => client.query(`CREATE DATABASE ${name}`));
       created.push(name);
-      const url = new URL(ADMIN_URL);
+      const url = new URL(POSTGRES_ADMIN_URL);
       url.pathname = `/${name}`;
       const gdb = await openDatabase(url.toString().replace(/^postgres:/, "postgresql:"), { cwd: process.cwd() });
       expect(gdb.dialect).toBe("postgresql");
@@ -97,15 +87,15 @@ if (reachable) {
     /** Opens a fresh database and returns a function that kills its server-side connections. */
     const openKillable = async (suffix: string) => {
       const name = `gw_test_${runId}_${suffix}`;
-      await withAdmin((client) => client.query(`CREATE DATABASE ${name}`));
+      await withPostgresAdmin((client) => client.query(`CREATE DATABASE ${name}`));
       created.push(name);
-      const url = new URL(ADMIN_URL);
+      const url = new URL(POSTGRES_ADMIN_URL);
       url.pathname = `/${name}`;
       const gdb = await openDatabase(url.toString(), { cwd: process.cwd() });
       const backends = (client: pg.Client) =>
         client.query("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name]);
       const terminate = () =>
-        withAdmin(async (client) => {
+        withPostgresAdmin(async (client) => {
           const { rowCount } = await client.query(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
             [name],

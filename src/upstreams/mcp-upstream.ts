@@ -43,6 +43,12 @@ export class McpUpstream implements Upstream {
   readonly #inflight = new Map<number, Caller>();
   /** The caller whose request a message arrived for, when the transport reads it in that request's context (HTTP streams). */
   readonly #callerContext = new AsyncLocalStorage<Caller>();
+  /**
+   * Only a streamable HTTP upstream answers on a per-request stream, so only there can the context attribute a
+   * server→client request. Elsewhere (one shared pipe or socket) `run` would buy nothing but turn on Node's promise
+   * hooks for the whole process, a cost on every promise of every request.
+   */
+  readonly #scopedStreams: boolean;
   /** Identity headers of the request being sent (`forwardIdentity: { as: "headers" }`), read by HTTP transports. */
   readonly #forwardHeaders = new AsyncLocalStorage<Record<string, string>>();
   #client?: Client;
@@ -59,6 +65,7 @@ export class McpUpstream implements Upstream {
     this.#config = options.config;
     this.#log = options.log.withTag(`upstream:${this.name}`);
     this.#clientInfo = options.clientInfo;
+    this.#scopedStreams = options.config.type === "streamable-http";
     this.#life = new UpstreamLifecycle(this.name, this.#config.restart, this.#log, () => void this.start());
   }
 
@@ -97,7 +104,7 @@ export class McpUpstream implements Upstream {
     try {
       const headers = forwarded?.headers;
       const run = headers && Object.keys(headers).length > 0 ? () => this.#forwardHeaders.run(headers, send) : send;
-      return withoutServerInfo(await (options.caller ? this.#callerContext.run(options.caller, run) : run()));
+      return withoutServerInfo(await (options.caller && this.#scopedStreams ? this.#callerContext.run(options.caller, run) : run()));
     } catch (error) {
       throw this.#wrapError(error, message.method, timeout);
     } finally {

@@ -44,6 +44,7 @@ export function createClientTransport(
       if (!("url" in config)) throw new Error(`upstream "${config.name}" has no client transport`);
       return new SSEClientTransport(new URL(config.url), {
         requestInit: { headers: config.headers },
+        fetch: fetchSharingSignal(),
         eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...config.headers } }) },
       });
   }
@@ -57,7 +58,7 @@ function pipeLines(stream: Readable, onLine: (line: string) => void): void {
 }
 
 /**
- * The SDK transport passes one long-lived AbortSignal to every fetch; undici removes its per-request abort
+ * The SDK transports (streamable HTTP, and SSE for its POSTs) pass one long-lived AbortSignal to every fetch; undici removes its per-request abort
  * listener only when the request is garbage-collected, so a busy upstream trips Node's MaxListeners warning
  * although nothing leaks. Lift the limit on exactly those signals.
  */

@@ -26,7 +26,8 @@ export function fanOutUpstreamNotification(message: RpcMessage, sessions: Sessio
   if (message.method === "notifications/resources/updated") {
     const uri = String(message.params?.uri ?? "");
     for (const session of sessions.values()) {
-      if (session.info.subscriptions.has(uri)) void session.server.sendResourceUpdated({ uri }).catch(() => {});
+      // A 2026-07-28 connection's listen filter decides (in the SDK) which of its subscriptions get the update.
+      if (session.era === "modern" || session.info.subscriptions.has(uri)) void session.server.sendResourceUpdated({ uri }).catch(() => {});
     }
     for (const handler of modern) handler.notify.resourceUpdated(uri);
     return;
@@ -34,6 +35,8 @@ export function fanOutUpstreamNotification(message: RpcMessage, sessions: Sessio
   if (message.method === "notifications/message") {
     const level = String(message.params?.level ?? "info");
     for (const session of sessions.values()) {
+      // 2026-07-28 clients get log messages only within their own requests, never unsolicited.
+      if (session.era === "modern") continue;
       if (session.info.logLevel && LEVELS.indexOf(level) < LEVELS.indexOf(session.info.logLevel)) continue;
       void session.server.notification({ method: "notifications/message", params: message.params as never }).catch(() => {});
     }

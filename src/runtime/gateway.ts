@@ -169,7 +169,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   });
   const serverDeps = { router, codec, serverInfo: { name: "mcp-gateway", version: VERSION }, log };
   const createServer = (info: SessionInfo) => createSessionServer(serverDeps, info);
-  const webSocket = createWebSocketEndpoint({ sessions, createServer, maxBodySize: config.server.maxBodySize });
+  const webSocket = createWebSocketEndpoint({ sessions, createServer, maxBodySize: config.server.maxBodySize, onerror: (error) => log.debug(`websocket: ${error.message}`) });
   const modernFast = { dispatchFor: (info: SessionInfo) => directDispatch(serverDeps, info), serverInfo: serverDeps.serverInfo };
   const endpoints = new Endpoints({ sessions, createServer, modernFast, webSocket, maxBodySize: config.server.maxBodySize, keepAliveMs: options.keepAliveMs, log });
   await refreshViews();
@@ -344,6 +344,7 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
       closed = true;
       flows.close();
       await sessions.closeAll();
+      await webSocket.closeAll();
       upgrade.close();
       await endpoints.close();
       await Promise.allSettled([...servers].map((s) => s.close()));

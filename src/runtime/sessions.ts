@@ -5,6 +5,11 @@ import type { SessionInfo } from "./session-server.ts";
 export interface ClientSession {
   info: SessionInfo;
   kind: "streamable-http" | "sse" | "ws";
+  /**
+   * `modern`: a 2026-07-28 connection (WebSocket only) whose change notifications the SDK routes onto the client's
+   * `subscriptions/listen` streams, filtered there. Default `legacy`.
+   */
+  era?: "legacy" | "modern";
   server: Server;
   /** Epoch ms of the last request routed to this session. */
   lastSeen?: number;

@@ -1,6 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import { randomUUID } from "node:crypto";
 import type { Server } from "@modelcontextprotocol/server";
+import { serveStdio, type StdioServerHandle } from "@modelcontextprotocol/server/stdio";
 import { getWebSocketHooks, setWebSocketHooks, type Hooks } from "crossws";
 import nodeAdapter from "crossws/adapters/node";
 import type { Identity } from "../auth/types.ts";
@@ -18,53 +20,82 @@ export interface WebSocketEndpointOptions {
   maxBodySize: number;
   /** Bytes queued for a slow client before its connection is closed. Default 16 MiB. */
   maxQueueBytes?: number;
+  /** Out-of-band errors of a connection (a malformed opening message, a late instance), for debug logs. */
+  onerror?: (error: Error) => void;
 }
 
 /** Builds a `/ws`-style endpoint; `server` scopes its sessions to a virtual server (`/servers/<name>/ws`). */
-export type WebSocketEndpointFactory = (scope?: { server?: string }) => (request: Request, identity?: Identity) => Promise<Response>;
+export interface WebSocketEndpointFactory {
+  (scope?: { server?: string }): (request: Request, identity?: Identity) => Promise<Response>;
+  /** Close every open connection with 1000, including those that have not sent their opening message yet. */
+  closeAll(): Promise<void>;
+}
 
 /**
  * MCP over WebSocket: run it behind the same guard as the HTTP routes (origin, plugins, auth happen before the
  * upgrade). It answers with h3's `426` response carrying the crossws hooks for this one connection; the server's
- * upgrade listener (see {@link createUpgradeHandler}) picks them up. Each connection is one session.
+ * upgrade listener (see {@link createUpgradeHandler}) picks them up.
+ *
+ * Both protocol eras, as over stdio (the SDK's `serveStdio` owns the choice): a connection that opens with
+ * `initialize` is one 2025-era session; one that opens with a 2026-07-28 request (`server/discover`, or any request
+ * carrying the per-request envelope) is pinned to a 2026-07-28 instance, with `subscriptions/listen` served on the
+ * same socket. Either way the instance is registered as a session for the connection's lifetime, so catalog changes
+ * and per-session upstreams reach it.
  */
 export function createWebSocketEndpoint(options: WebSocketEndpointOptions): WebSocketEndpointFactory {
-  return (scope = {}) =>
-    async (request, identity) => {
+  const live = new Set<StdioServerHandle>();
+  const factory = (scope: { server?: string } = {}) =>
+    async (request: Request, identity?: Identity): Promise<Response> => {
       if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return new Response("WebSocket upgrade required (subprotocol mcp)", { status: 426, headers: { upgrade: "websocket" } });
       }
-      const hooks = connectionHooks(options, { identity, server: scope.server });
+      const hooks = connectionHooks(options, live, { identity, server: scope.server });
       // Also on the request: the rebuild-proof channel, should a middleware replace the response.
       setWebSocketHooks(request, hooks);
       return Object.assign(new Response(null, { status: 426 }), { crossws: hooks });
     };
+  return Object.assign(factory, {
+    async closeAll() {
+      const handles = [...live];
+      live.clear();
+      await Promise.allSettled(handles.map((handle) => handle.close()));
+    },
+  });
 }
 
-function connectionHooks(options: WebSocketEndpointOptions, who: { identity?: Identity; server?: string }): Partial<Hooks> {
+function connectionHooks(options: WebSocketEndpointOptions, live: Set<StdioServerHandle>, who: { identity?: Identity; server?: string }): Partial<Hooks> {
   let transport: WsServerTransport | undefined;
+  let handle: StdioServerHandle | undefined;
+  const ended = () => {
+    if (handle) live.delete(handle);
+    transport?.closed();
+  };
   return {
     upgrade(request) {
       const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
       return offered.includes(MCP_WS_SUBPROTOCOL) ? { protocol: MCP_WS_SUBPROTOCOL } : {};
     },
-    async open(peer) {
+    open(peer) {
       transport = new WsServerTransport(peer, { maxMessageBytes: options.maxBodySize, maxQueueBytes: options.maxQueueBytes });
-      const info: SessionInfo = { id: transport.sessionId, subscriptions: new Set(), identity: who.identity, server: who.server };
-      const server = options.createServer(info);
-      options.sessions.add({ info, kind: "ws", server });
-      server.onclose = () => options.sessions.delete(info.id);
-      await server.connect(transport);
+      const wire = transport;
+      // One instance per era the connection opens in (a discarded `server/discover` probe is closed, and so removed).
+      handle = serveStdio(
+        ({ era }) => {
+          const info: SessionInfo = { id: era === "legacy" ? wire.sessionId : randomUUID(), subscriptions: new Set(), identity: who.identity, server: who.server };
+          const server = options.createServer(info);
+          options.sessions.add({ info, kind: "ws", era, server });
+          server.onclose = () => options.sessions.delete(info.id);
+          return server;
+        },
+        { transport: wire, onerror: options.onerror },
+      );
+      live.add(handle);
     },
     message(_peer, message) {
       transport?.receive(message.text());
     },
-    close() {
-      transport?.closed();
-    },
-    error() {
-      transport?.closed();
-    },
+    close: ended,
+    error: ended,
   };
 }
 

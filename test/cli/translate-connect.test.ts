@@ -9,6 +9,8 @@ import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { Client as ClientV2 } from "@modelcontextprotocol/client";
+import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { mintToken } from "../../src/auth/token.ts";
@@ -149,6 +151,21 @@ describe("gateway translate --connect", () => {
       await new Promise((resolve) => wss.close(resolve));
     }
   });
+
+  it("carries a 2026-07-28 desktop client in its own era through --connect (/mcp) and --connect-ws (/ws)", async () => {
+    const token = await mintToken({ secret: SECRET, sub: "desk", iss: jwt.issuer, aud: jwt.audience, expiresIn: "5m", scope: "tools" });
+    for (const [flag, url] of [["--connect", `${securedUrl}/mcp`], ["--connect-ws", `${securedUrl.replace(/^http/, "ws")}/ws`]] as const) {
+      const client = new ClientV2({ name: "desk-2026", version: "1" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+      const transport = new StdioClientTransportV2({ command: process.execPath, args: [bin, "translate", flag, url, "--header", `Authorization: Bearer ${token}`, "--log-level", "error"] });
+      try {
+        await client.connect(transport);
+        expect([flag, client.getNegotiatedProtocolVersion()]).toEqual([flag, "2026-07-28"]);
+        expect(firstText(await client.callTool({ name: "echo", arguments: { text: `${flag} ✓` } }))).toBe(`${flag} ✓`);
+      } finally {
+        await client.close();
+      }
+    }
+  }, 30_000);
 
   it("rejects malformed flags with a readable error", () => {
     expect(parseHeaders(["Authorization: Bearer a:b", "X-Empty:"])).toEqual({ authorization: "Bearer a:b", "x-empty": "" });

@@ -2,10 +2,13 @@
  * The gateway's WebSocket endpoint (`/ws`, subprotocol `mcp`): real SDK clients over the `ws`-based client
  * transport, a real stdio fixture upstream, auth and origin checks before the upgrade, keep-alive pings,
  * message size limits, the slow-client bound, and embedding with `gw.handleUpgrade` on a plain `node:http` server.
+ * Both protocol eras on the same URL: 2025-era sessions (`initialize`) and 2026-07-28 connections (`server/discover`,
+ * per-request envelopes, `subscriptions/listen` on the socket).
  */
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { Client as ClientV2, type JSONRPCMessage } from "@modelcontextprotocol/client";
 import type { Peer } from "crossws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -77,6 +80,72 @@ describe("gateway /ws", () => {
     expect(progress).toEqual([...progress].sort((x, y) => x - y));
     await client.close();
     await waitFor(() => gw.stats().sessions === 0, 5000, "the WS session to end");
+  });
+
+  it("serves a 2026-07-28 client on the same /ws: discover, list, call, and tools/list_changed on its listen stream", async () => {
+    const { command, args } = stdioServerCommand({ name: "ws-modern" });
+    const fx = { type: "stdio" as const, command, args, prefix: false as const };
+    const own = await createGateway({ log: { level: "silent" }, upstreams: { fx } });
+    const url = (await own.listen({ port: 0 })).url.replace(/^http/, "ws") + "/ws";
+    const client = new ClientV2({ name: "ws-modern", version: "1" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+    try {
+      await client.connect(new WsClientTransport(new URL(url)));
+      expect(client.getNegotiatedProtocolVersion()).toBe("2026-07-28");
+      expect(own.stats().sessions).toBe(1);
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain("echo");
+      expect(firstText(await client.callTool({ name: "echo", arguments: { text: "modern 漢字" } }))).toBe("modern 漢字");
+      const changed = nextEvent<void>((resolve) => client.setNotificationHandler("notifications/tools/list_changed", () => resolve()), 10_000, "tools/list_changed");
+      const subscription = await client.listen({ toolsListChanged: true });
+      // A second upstream joins: the merged list changes.
+      await own.reload({ log: { level: "silent" }, upstreams: { fx, more: { ...fx, prefix: "more" } } });
+      await changed;
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain("more__echo");
+      await subscription.close();
+      await client.close();
+      await waitFor(() => own.stats().sessions === 0, 5000, "the modern WS connection to end");
+    } finally {
+      await client.close();
+      await own.close();
+    }
+  }, 30_000);
+
+  it("a connection that probes with server/discover and then opens with initialize is one 2025-era session", async () => {
+    // The discover request exactly as a 2026-07-28 client sends it.
+    const sent: JSONRPCMessage[] = [];
+    const probe = new WsClientTransport(new URL(wsUrl));
+    const send = probe.send.bind(probe);
+    probe.send = (message) => (sent.push(message), send(message));
+    const modern = new ClientV2({ name: "ws-probe", version: "1" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+    await modern.connect(probe);
+    await modern.close();
+    const discover = sent.find((m) => "method" in m && m.method === "server/discover")!;
+    expect(discover).toBeDefined();
+    await waitFor(() => gw.stats().sessions === 0, 5000, "the probing client's connection to end");
+
+    const { socket } = await handshake(wsUrl);
+    const replies = new Map<number | string, Record<string, unknown>>();
+    socket!.on("message", (data) => {
+      const message = JSON.parse(String(data)) as Record<string, unknown>;
+      if (message.id !== undefined) replies.set(message.id as number, message);
+    });
+    const rpc = async (message: Record<string, unknown>) => {
+      socket!.send(JSON.stringify(message));
+      await waitFor(() => replies.has(message.id as number), 5000, `the answer to ${String(message.method)}`);
+      return replies.get(message.id as number)!;
+    };
+    try {
+      expect(await rpc({ ...discover, id: 1 })).toHaveProperty("result");
+      const init = await rpc({ jsonrpc: "2.0", id: 2, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } });
+      expect((init.result as { protocolVersion: string }).protocolVersion).toBe("2025-06-18");
+      socket!.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
+      const list = await rpc({ jsonrpc: "2.0", id: 3, method: "tools/list" });
+      expect((list.result as { tools: { name: string }[] }).tools.map((t) => t.name)).toContain("echo");
+      // The probe instance was discarded: one session, not two.
+      await waitFor(() => gw.stats().sessions === 1, 5000, "the probe instance to be discarded");
+    } finally {
+      socket!.close();
+    }
+    await waitFor(() => gw.stats().sessions === 0, 5000, "the session to end with its socket");
   });
 
   it("negotiates the mcp subprotocol and pings idle connections", async () => {

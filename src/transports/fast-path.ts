@@ -37,6 +37,18 @@ export const isPlainObject = (value: unknown): value is Params => typeof value =
 
 /** The request, when a POST to a live 2025-era session can be answered without the SDK; `undefined` otherwise. */
 export function fastRequestOf(request: Request, body: unknown): FastRequest | undefined {
+  const call = fastCallOf(body);
+  if (!call) return undefined;
+  // The SDK answers 406 without both media types, and 400 for a protocol version it does not serve here.
+  const accept = request.headers.get("accept") ?? "";
+  if (!accept.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
+  const version = request.headers.get("mcp-protocol-version");
+  if (version !== null && !LEGACY_VERSIONS.has(version)) return undefined;
+  return call;
+}
+
+/** The request, when a JSON-RPC message (whatever carried it) can be answered without the SDK; `undefined` otherwise. */
+export function fastCallOf(body: unknown): FastRequest | undefined {
   if (!isPlainObject(body) || body.jsonrpc !== "2.0" || typeof body.method !== "string") return undefined;
   const allowed = PARAM_KEYS[body.method as RoutedMethod];
   const { id } = body;
@@ -52,11 +64,6 @@ export function fastRequestOf(request: Request, body: unknown): FastRequest | un
   } else if (params.cursor !== undefined && typeof params.cursor !== "string") {
     return undefined;
   }
-  // The SDK answers 406 without both media types, and 400 for a protocol version it does not serve here.
-  const accept = request.headers.get("accept") ?? "";
-  if (!accept.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
-  const version = request.headers.get("mcp-protocol-version");
-  if (version !== null && !LEGACY_VERSIONS.has(version)) return undefined;
   return { id: id as RpcId, method: body.method as RoutedMethod, params };
 }
 
@@ -71,23 +78,32 @@ export async function answerFast(
   identity: Identity | undefined,
   viaSdk: () => Promise<Response>,
 ): Promise<Response> {
+  const message = await dispatchFast(info, call, request.headers, identity);
+  return message ? jsonResponse(message, info.id) : viaSdk();
+}
+
+/**
+ * Run `call` through the session's router entry: the JSON-RPC response message, in the SDK's key order (so the bytes
+ * match what it sends), or `undefined` when the result was handed over for the SDK to deliver (see `needsSdk`); the
+ * caller then gives the SDK the same request.
+ */
+export async function dispatchFast(info: SessionInfo, call: FastRequest, headers: Headers, identity: Identity | undefined): Promise<Params | undefined> {
   const fast = (info.fast ??= { inflight: new Map(), handoff: new Map() });
   const controller = new AbortController();
   fast.inflight.set(call.id, controller);
   let result: Params;
   try {
-    result = await info.direct!(call.method, call.params, { signal: controller.signal, headers: request.headers, identity });
+    result = await info.direct!(call.method, call.params, { signal: controller.signal, headers, identity });
   } catch (error) {
-    return jsonResponse({ jsonrpc: "2.0", id: call.id, error: errorBody(error) }, info.id);
+    return { jsonrpc: "2.0", id: call.id, error: errorBody(error) };
   } finally {
     if (fast.inflight.get(call.id) === controller) fast.inflight.delete(call.id);
   }
   if (needsSdk(call.method, result)) {
     fast.handoff.set(call.id, { result, controller });
-    return viaSdk();
+    return undefined;
   }
-  // Same key order as the SDK's response message, so the bytes match its `data:` line.
-  return jsonResponse({ result, jsonrpc: "2.0", id: call.id }, info.id);
+  return { result, jsonrpc: "2.0", id: call.id };
 }
 
 /** A `notifications/cancelled` for a request the fast path is serving aborts it (the SDK never saw that request). */

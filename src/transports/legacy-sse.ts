@@ -1,7 +1,8 @@
 import { JsonRpcCode } from "../errors.ts";
 import type { SessionInfo } from "../runtime/session-server.ts";
 import type { SessionStore } from "../runtime/sessions.ts";
-import type { Server } from "@modelcontextprotocol/server";
+import type { JSONRPCMessage, Server } from "@modelcontextprotocol/server";
+import { abortFastCalls, cancelFastCall, dispatchFast, fastCallOf } from "./fast-path.ts";
 import { readJsonBody, rpcErrorResponse } from "./http-guards.ts";
 import { SseServerTransport } from "./sse-transport.ts";
 import { sameIdentity } from "./streamable-http.ts";
@@ -30,7 +31,10 @@ export function createLegacySseHandlers(options: LegacySseOptions): {
       const info: SessionInfo = { id: transport.sessionId, subscriptions: new Set(), identity, server: options.server };
       const server = options.createServer(info);
       sessions.add({ info, kind: "sse", server });
-      server.onclose = () => sessions.delete(info.id);
+      server.onclose = () => {
+        sessions.delete(info.id);
+        abortFastCalls(info);
+      };
       const response = transport.response();
       await server.connect(transport);
       return response;
@@ -41,7 +45,23 @@ export function createLegacySseHandlers(options: LegacySseOptions): {
       if (!session || session.info.server !== options.server || !sameIdentity(session.info.identity, identity)) return rpcErrorResponse(404, JsonRpcCode.SessionNotFound, "Session not found");
       const read = await readJsonBody(request, options.maxBodySize);
       if ("response" in read) return read.response;
-      return (session.server.transport as SseServerTransport).handlePostMessage(request, read.value);
+      const transport = session.server.transport as SseServerTransport;
+      const { info } = session;
+      // After the handshake, tools/call and the lists skip the SDK's Server as on streamable HTTP (see fast-path.ts);
+      // the answer goes out on the session's stream like the SDK's would.
+      const call = info.direct && session.server.getClientVersion() ? fastCallOf(read.value) : undefined;
+      if (!call) {
+        cancelFastCall(info, read.value);
+        return transport.handlePostMessage(request, read.value);
+      }
+      void dispatchFast(info, call, request.headers, identity)
+        .then(async (message) => {
+          if (message) await transport.send(message as JSONRPCMessage);
+          else await transport.handlePostMessage(request, read.value);
+        })
+        // The stream is gone (the session closed meanwhile): nobody is left to answer.
+        .catch(() => {});
+      return new Response("Accepted", { status: 202 });
     },
   };
 }

@@ -83,6 +83,11 @@ export class GatewayConfigError extends GatewayError {
   }
 }
 
+/** The error calls still in flight get when their upstream is closed (removed by a reload, or the gateway closing). */
+export function upstreamClosed(upstream: string): GatewayError {
+  return new GatewayError("UPSTREAM_UNAVAILABLE", `Upstream "${upstream}" closed`, { status: 503, rpcCode: JsonRpcCode.UpstreamError });
+}
+
 /** A method an upstream kind has no counterpart for (`what`: e.g. "an A2A agent"), as a JSON-RPC method-not-found. */
 export function unsupportedMethod(upstream: string, method: string, what?: string): GatewayError {
   return new GatewayError("BAD_REQUEST", `Upstream "${upstream}" ${what ? `is ${what} and ` : ""}does not support ${method}`, {

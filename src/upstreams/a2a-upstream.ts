@@ -3,7 +3,7 @@ import { A2A_PROTOCOL_VERSION, A2A_VERSION_HEADER, type AgentCard } from "@a2a-j
 import { ClientFactory, DefaultAgentCardResolver, JsonRpcTransportFactory, RestTransportFactory, type Client } from "@a2a-js/sdk/client";
 import { A2AError } from "@a2a-js/sdk/errors";
 import type { ResolvedA2aUpstream } from "../config/types.ts";
-import { GatewayError, JsonRpcCode, unsupportedMethod } from "../errors.ts";
+import { GatewayError, JsonRpcCode, unsupportedMethod, upstreamClosed } from "../errors.ts";
 import { describeError } from "../_utils/errors.ts";
 import type { Logger } from "../_utils/logger.ts";
 import { callAgent } from "./a2a-call.ts";
@@ -104,8 +104,7 @@ export class A2aUpstream implements Upstream {
     this.#closed = true;
     this.#connectAbort?.abort(new Error("upstream closed"));
     await this.#connecting?.catch(() => {});
-    const closed = new GatewayError("UPSTREAM_UNAVAILABLE", `Upstream "${this.name}" closed`, { status: 503, rpcCode: JsonRpcCode.UpstreamError });
-    await this.#calls.close(options.drainMs, closed);
+    await this.#calls.close(options.drainMs, upstreamClosed(this.name));
     this.#client = undefined;
     this.#life.close();
   }

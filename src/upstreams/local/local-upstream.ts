@@ -1,7 +1,7 @@
 import type { ServerCapabilities } from "@modelcontextprotocol/server";
 import type { Identity } from "../../auth/types.ts";
 import type { ResolvedLocalUpstream } from "../../config/types.ts";
-import { GatewayError, JsonRpcCode, unsupportedMethod } from "../../errors.ts";
+import { GatewayError, JsonRpcCode, unsupportedMethod, upstreamClosed } from "../../errors.ts";
 import { describeError } from "../../_utils/errors.ts";
 import type { Logger } from "../../_utils/logger.ts";
 import { UpstreamLifecycle } from "../lifecycle.ts";
@@ -174,8 +174,7 @@ export class LocalUpstream implements Upstream {
   async close(options: { drainMs?: number } = {}): Promise<void> {
     if (this.#life.closed) return;
     this.#subscriptions.close();
-    const closed = new GatewayError("UPSTREAM_UNAVAILABLE", `Upstream "${this.name}" closed`, { status: 503, rpcCode: JsonRpcCode.UpstreamError });
-    await this.#calls.close(options.drainMs, closed);
+    await this.#calls.close(options.drainMs, upstreamClosed(this.name));
     this.#life.close();
   }
 

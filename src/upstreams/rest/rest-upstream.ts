@@ -1,7 +1,7 @@
 import type { ServerCapabilities } from "@modelcontextprotocol/server";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/server/validators/ajv";
 import type { ResolvedRestUpstream } from "../../config/types.ts";
-import { GatewayError, JsonRpcCode, unsupportedMethod } from "../../errors.ts";
+import { GatewayError, JsonRpcCode, unsupportedMethod, upstreamClosed } from "../../errors.ts";
 import { describeError } from "../../_utils/errors.ts";
 import type { Logger } from "../../_utils/logger.ts";
 import { createSafeFetch, type SafeFetch } from "../../net/safe-fetch.ts";
@@ -129,8 +129,7 @@ export class RestUpstream implements Upstream {
     if (this.#closed) return;
     this.#closed = true;
     await this.#starting?.catch(() => {});
-    const closed = new GatewayError("UPSTREAM_UNAVAILABLE", `Upstream "${this.name}" closed`, { status: 503, rpcCode: JsonRpcCode.UpstreamError });
-    await this.#calls.close(options.drainMs, closed);
+    await this.#calls.close(options.drainMs, upstreamClosed(this.name));
     this.#life.close();
   }
 

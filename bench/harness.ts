@@ -56,16 +56,23 @@ export function startChild(command: string, args: string[], pattern: RegExp, str
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let buffer = "";
+    let started = false;
     const timer = setTimeout(() => reject(new Error(`timeout waiting for ${pattern} from ${args.join(" ")}:\n${buffer}`)), 30_000);
     child[stream]!.on("data", (chunk: Buffer) => {
       buffer += chunk.toString();
       const m = pattern.exec(buffer);
-      if (m) {
+      if (m && !started) {
+        started = true;
         clearTimeout(timer);
         resolve({ child, match: m[1]! });
       }
     });
-    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}:\n${buffer}`)));
+    child.once("exit", (code, signal) => {
+      const error = new Error(`${args.join(" ")} exited with ${code ?? signal}:\n${buffer.slice(-4000)}`);
+      // After the match, only the benchmark's own SIGTERM may end it: a child dying mid-run must not go unnoticed.
+      if (started && code !== 0 && code !== 143 && signal !== "SIGTERM") console.error(`benchmark child died: ${error.message}`);
+      reject(error);
+    });
   });
 }
 

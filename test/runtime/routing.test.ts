@@ -146,9 +146,9 @@ describe("routing through the gateway", () => {
   let url: string;
   const clients = new Clients();
 
-  /** Upstream prefixes, one per kind; `io` is the SDK v1 stdio fixture. */
-  const KINDS = ["lh", "sse", "mh", "io"] as const;
-  const KIND_LABEL = { lh: "legacy streamable HTTP", sse: "legacy HTTP+SSE", mh: "2026-07-28 HTTP", io: "stdio" } as const;
+  /** Upstream prefixes, one per kind; `io` is the SDK v1 stdio fixture, `ms` the SDK v2 one speaking 2026-07-28. */
+  const KINDS = ["lh", "sse", "mh", "io", "ms"] as const;
+  const KIND_LABEL = { lh: "legacy streamable HTTP", sse: "legacy HTTP+SSE", mh: "2026-07-28 HTTP", io: "stdio", ms: "2026-07-28 stdio" } as const;
 
   beforeAll(async () => {
     [legacyHttp, legacySse, modernHttp] = await Promise.all([
@@ -163,6 +163,7 @@ describe("routing through the gateway", () => {
           sse: { type: "sse", url: legacySse.url },
           mh: { type: "streamable-http", url: modernHttp.url },
           io: { type: "stdio", ...stdioServerCommand({ name: "io" }) },
+          ms: { type: "stdio", ...stdioServerCommand({ name: "ms" }, "v2") },
         },
       },
       { log: quiet, strictNames: false },
@@ -183,6 +184,7 @@ describe("routing through the gateway", () => {
       sse: ["connected", "legacy"],
       mh: ["connected", "modern"],
       io: ["connected", "legacy"],
+      ms: ["connected", "modern"],
     });
   });
 
@@ -274,7 +276,7 @@ describe("routing through the gateway", () => {
       await Promise.all([clients.end(a), clients.end(b)]);
     });
 
-    it.each(["lh", "sse", "mh", "io"] as const)(
+    it.each(["lh", "sse", "mh", "io", "ms"] as const)(
       "a 2026-07-28 v2 client gets input_required through the %s upstream and auto-fulfils it with its own handler",
       async (kind) => {
         const [a, b] = await Promise.all([clients.v2(url, { sampling: "from-A" }), clients.v2(url, { sampling: "from-B" })]);
@@ -285,9 +287,10 @@ describe("routing through the gateway", () => {
       },
     );
 
-    it("two v2 clients sampling concurrently through the HTTP upstreams each get their own answer", async () => {
+    it("two v2 clients sampling concurrently through the HTTP upstreams and the 2026-07-28 stdio one each get their own answer", async () => {
       const [a, b] = await Promise.all([clients.v2(url, { sampling: "from-A" }), clients.v2(url, { sampling: "from-B" })]);
-      for (const kind of ["lh", "mh"] as const) {
+      // A 2026-07-28 upstream asks with input_required in the call's own result: attributable even on one stdio pipe.
+      for (const kind of ["lh", "mh", "ms"] as const) {
         const [ra, rb] = await Promise.all([
           a.callTool({ name: `${kind}__sample`, arguments: { prompt: "a" } }),
           b.callTool({ name: `${kind}__sample`, arguments: { prompt: "b" } }),
@@ -324,11 +327,11 @@ describe("routing through the gateway", () => {
       await expect(call).rejects.toThrow();
     });
 
-    it("a v1 client gets the 2026-07-28 upstream's input_required as a real sampling request", async () => {
+    it.each(["mh", "ms"] as const)("v1 clients get the 2026-07-28 %s upstream's input_required as real sampling requests, concurrently", async (kind) => {
       const [a, b] = await Promise.all([clients.v1(url, { sampling: "from-A" }), clients.v1(url, { sampling: "from-B" })]);
       const [ra, rb] = await Promise.all([
-        a.callTool({ name: "mh__sample", arguments: { prompt: "a" } }),
-        b.callTool({ name: "mh__sample", arguments: { prompt: "b" } }),
+        a.callTool({ name: `${kind}__sample`, arguments: { prompt: "a" } }),
+        b.callTool({ name: `${kind}__sample`, arguments: { prompt: "b" } }),
       ]);
       expect([firstText(ra), firstText(rb)]).toEqual(["sampled:from-A", "sampled:from-B"]);
       await Promise.all([clients.end(a), clients.end(b)]);
@@ -339,7 +342,7 @@ describe("routing through the gateway", () => {
     const accept: ElicitReply = { action: "accept", answer: "yes-A" };
     const decline: ElicitReply = { action: "decline" };
 
-    it.each(["lh", "mh"] as const)("two v1 clients (accept / decline) concurrently through the %s upstream", async (kind) => {
+    it.each(["lh", "mh", "ms"] as const)("two v1 clients (accept / decline) concurrently through the %s upstream", async (kind) => {
       const [a, b] = await Promise.all([clients.v1(url, { elicit: accept }), clients.v1(url, { elicit: decline })]);
       const [ra, rb] = await Promise.all([
         a.callTool({ name: `${kind}__elicit`, arguments: { question: "a?" } }),
@@ -356,9 +359,9 @@ describe("routing through the gateway", () => {
       await Promise.all([clients.end(a), clients.end(b)]);
     });
 
-    it.each(["lh", "sse", "mh", "io"] as const)("two v2 clients (accept / decline) through the %s upstream", async (kind) => {
+    it.each(["lh", "sse", "mh", "io", "ms"] as const)("two v2 clients (accept / decline) through the %s upstream", async (kind) => {
       const [a, b] = await Promise.all([clients.v2(url, { elicit: accept }), clients.v2(url, { elicit: decline })]);
-      const concurrent = kind === "lh" || kind === "mh";
+      const concurrent = kind === "lh" || kind === "mh" || kind === "ms";
       const call = (client: ClientV2, q: string) => client.callTool({ name: `${kind}__elicit`, arguments: { question: q } });
       const [ra, rb] = concurrent ? await Promise.all([call(a, "a?"), call(b, "b?")]) : [await call(a, "a?"), await call(b, "b?")];
       expect([firstText(ra), firstText(rb)]).toEqual(["answer:yes-A", "declined"]);
@@ -439,11 +442,11 @@ describe("routing through the gateway", () => {
     await Promise.all([clients.end(a), clients.end(b)]);
   });
 
-  it.each(["lh", "sse", "mh", "io"] as const)("a v1 client aborting slow through the %s upstream cancels it upstream", async (kind) => {
+  it.each(["lh", "sse", "mh", "io", "ms"] as const)("a v1 client aborting slow through the %s upstream cancels it upstream", async (kind) => {
     const client = await clients.v1(url);
     const cancelled = async () =>
-      kind === "io"
-        ? (await stdioStats(client, "io__stats")).cancelled
+      kind === "io" || kind === "ms"
+        ? (await stdioStats(client, `${kind}__stats`)).cancelled
         : { lh: legacyHttp, sse: legacySse, mh: modernHttp }[kind].cancelled;
     const before = await cancelled();
     const controller = new AbortController();

@@ -4,9 +4,13 @@
  * streamable HTTP→stdio, SSE→stdio, WS→stdio (a real `translate --connect*` process spawned by an SDK stdio client).
  * Every pair must carry every message type both ways: list, call, progress, cancel, sampling, elicitation,
  * notifications, errors, ≥ 5 MB payloads, non-ASCII text; and leave no process behind.
+ * Then a 2026-07-28 client (SDK v2, pinned) over the pairs that carry that era (streamable HTTP and WS, both ways):
+ * the bridge keeps it in its era, and sampling and elicitation arrive as `input_required` its handlers fulfil.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { Client as ClientV2, type Transport as TransportV2 } from "@modelcontextprotocol/client";
+import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -20,6 +24,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../../src/index.ts";
+import { HttpClientTransport } from "../../src/upstreams/http-client-transport.ts";
 import { WsClientTransport } from "../../src/upstreams/ws-client-transport.ts";
 import { firstText, isAlive, nextEvent, waitFor, within } from "../_helpers.ts";
 import {
@@ -192,10 +197,72 @@ describe.each(pairs)("bridge $name", (pair) => {
   });
 });
 
+/** A 2026-07-28 client (pinned: no fallback) that answers sampling and elicitation through `input_required`. */
+async function connectModern(transport: TransportV2): Promise<ClientV2> {
+  const client = new ClientV2(
+    { name: "bridge-conformance-2026", version: "1" },
+    { versionNegotiation: { mode: { pin: "2026-07-28" } }, capabilities: { sampling: {}, elicitation: { form: {} } } },
+  );
+  client.setRequestHandler("sampling/createMessage", async (request) => {
+    const first = request.params.messages[0]?.content;
+    const text = first && !Array.isArray(first) && first.type === "text" ? first.text : "?";
+    return { role: "assistant", model: "test", content: { type: "text", text: `model says ${text}` } };
+  });
+  client.setRequestHandler("elicitation/create", async () => ({ action: "accept", content: { answer: "42 ✓" } }));
+  await within(client.connect(transport), 20_000, "the 2026-07-28 client to connect");
+  return client;
+}
+
+const viaTranslateModern = (flag: string, url: string) => {
+  const transport = new StdioClientTransportV2({ command: process.execPath, args: [bin, "translate", flag, url, "--log-level", "warn"], stderr: "ignore" });
+  return connectModern(transport).finally(() => transport.pid && bridgePids.push(transport.pid));
+};
+
+const modernPairs: { name: string; connect(): Promise<ClientV2> }[] = [
+  { name: "stdio→streamable HTTP", connect: () => connectModern(new HttpClientTransport(new URL(`${translateUrl}/mcp`)) as TransportV2) },
+  { name: "stdio→WS", connect: () => connectModern(new WsClientTransport(new URL(`${translateUrl.replace(/^http/, "ws")}/ws`))) },
+  { name: "streamable HTTP→stdio", connect: () => viaTranslateModern("--connect", wsGatewayUrl.replace(/^ws/, "http").replace(/\/ws$/, "/mcp")) },
+  { name: "WS→stdio", connect: () => viaTranslateModern("--connect-ws", wsGatewayUrl) },
+];
+
+describe.each(modernPairs)("bridge $name, 2026-07-28 client", (pair) => {
+  let client: ClientV2;
+  beforeAll(async () => {
+    client = await pair.connect();
+  }, 30_000);
+  afterAll(async () => {
+    await client?.close().catch(() => {});
+  });
+
+  it("stays in its era, lists and calls with non-ASCII text and structured content intact", async () => {
+    expect(client.getNegotiatedProtocolVersion()).toBe("2026-07-28");
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(["echo", "slow", "sample", "elicit", "big"]));
+    const result = await client.callTool({ name: "echo", arguments: { text: NON_ASCII } });
+    expect(firstText(result)).toBe(NON_ASCII);
+    expect(result.structuredContent).toEqual({ text: NON_ASCII });
+  });
+
+  it("forwards progress, and answers sampling and elicitation as input_required rounds", async () => {
+    const seen: number[] = [];
+    expect(firstText(await client.callTool({ name: "slow", arguments: { steps: 5, ms: 20 } }, { onprogress: (p) => seen.push(p.progress) }))).toBe("done");
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    expect(firstText(await client.callTool({ name: "sample", arguments: { prompt: "2+2 ü?" } }))).toBe("sampled:model says 2+2 ü?");
+    expect(firstText(await client.callTool({ name: "elicit", arguments: { question: "Meaning?" } }))).toBe("answer:42 ✓");
+  });
+
+  it("passes errors through and carries a ≥ 5 MB result", async () => {
+    await expect(client.callTool({ name: "throws", arguments: {} })).rejects.toThrow(/boom/);
+    expect((await client.callTool({ name: "fail", arguments: {} })).isError).toBe(true);
+    const big = firstText(await within(client.callTool({ name: "big", arguments: { bytes: FIVE_MB } }), 20_000, "a 5 MB result"));
+    expect(big).toBe(bigText(FIVE_MB));
+  });
+});
+
 describe("bridge process hygiene", () => {
   it("leaves no process behind: --connect bridges exit with their client, the stdio child with translate", async () => {
     fixturePid = Number(firstText(await (await pairs[1]!.connect()).callTool({ name: "pid", arguments: {} })));
-    expect(bridgePids.length).toBe(3);
+    // Three --connect* pairs for the 2025-era client, two for the 2026-07-28 one.
+    expect(bridgePids.length).toBe(5);
     await waitFor(() => bridgePids.every((pid) => !isAlive(pid)), 5000, "the --connect bridges to exit");
     expect(isAlive(fixturePid)).toBe(true);
     translate.kill("SIGTERM");

@@ -1,5 +1,6 @@
 import { SSEClientTransport, SseError, StreamableHTTPClientTransport, UnauthorizedError, type Transport } from "@modelcontextprotocol/client";
 import { GatewayError } from "../errors.ts";
+import { toWsUrl, WS_URL_SCHEMES } from "../_utils/ws-url.ts";
 import { WsClientTransport } from "../upstreams/ws-client-transport.ts";
 
 /** How a bridge reaches its remote MCP server. */
@@ -25,10 +26,9 @@ export function parseRemoteUrl(kind: RemoteKind, value: string): URL {
   } catch {
     throw new GatewayError("BAD_REQUEST", `not a valid URL: "${value}"`);
   }
-  const allowed = kind === "ws" ? ["ws:", "wss:", "http:", "https:"] : ["http:", "https:"];
+  const allowed = kind === "ws" ? WS_URL_SCHEMES : ["http:", "https:"];
   if (!allowed.includes(url.protocol)) throw new GatewayError("BAD_REQUEST", `a ${kind} remote needs ${allowed.join(" or ")} URL, got "${url.protocol}"`);
-  if (kind === "ws" && url.protocol.startsWith("http")) url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  return url;
+  return kind === "ws" ? new URL(toWsUrl(url.href)) : url;
 }
 
 /** A fresh client transport to the remote (`headers` go on every request / the handshake). */

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { strict } from "../_utils/strict-object.ts";
+import { toWsUrl, WS_URL_SCHEMES } from "../_utils/ws-url.ts";
 import { PolicyConfigSchema } from "../auth/policy-schema.ts";
 import { ForwardIdentitySchema } from "../auth/forward-identity.ts";
 import { EntryOverridesSchema, ServerNameSchema, ServerSpecSchema } from "../registry/server-spec.ts";
@@ -46,8 +47,8 @@ const httpUrl = () =>
 const wsUrl = () =>
   v.pipe(
     v.string(WS_URL_MESSAGE),
-    v.check((input) => URL.canParse(input) && ["ws:", "wss:", "http:", "https:"].includes(new URL(input).protocol), WS_URL_MESSAGE),
-    v.transform((input) => input.replace(/^http(s?):/i, "ws$1:")),
+    v.check((input) => URL.canParse(input) && WS_URL_SCHEMES.includes(new URL(input).protocol), WS_URL_MESSAGE),
+    v.transform(toWsUrl),
   );
 
 const headers = () =>

@@ -4,6 +4,7 @@ import type { ResolvedConfig, ResolvedUpstream } from "../config/types.ts";
 import { GatewayConfigError, GatewayError } from "../errors.ts";
 import { assertOutboundUrl } from "../net/safe-fetch.ts";
 import type { UpstreamRecord } from "../storage/upstreams.ts";
+import { toHttpUrl } from "../_utils/ws-url.ts";
 
 /** Kinds the admin API may add: anything that only makes outbound HTTP(S) or WebSocket connections. Processes stay in the config file. */
 const API_TYPES = new Set(["streamable-http", "sse", "websocket", "a2a", "rest", "local"]);
@@ -88,7 +89,7 @@ export async function checkRuntimeUpstream(name: string, raw: unknown, config: R
           ["config.auth.tokenUrl", (upstream.api.auth as { tokenUrl?: unknown } | undefined)?.tokenUrl],
           ["config.openapi.spec", upstream.api.openapi?.spec],
         ]
-      : [["config.url", "url" in upstream ? outboundHttpUrl(upstream.url) : undefined]];
+      : [["config.url", "url" in upstream ? toHttpUrl(upstream.url) : undefined]];
   for (const [field, url] of urls) {
     if (typeof url !== "string") continue;
     try {
@@ -99,11 +100,6 @@ export async function checkRuntimeUpstream(name: string, raw: unknown, config: R
     }
   }
   return upstream;
-}
-
-/** The SSRF guard knows http(s) only: a WebSocket handshake is an HTTP request to the same host and port. */
-function outboundHttpUrl(url: string): string {
-  return url.replace(/^ws(s?):/i, "http$1:");
 }
 
 /** The upstreams of the config file followed by the run-time ones that still resolve (a broken one is logged and skipped). */

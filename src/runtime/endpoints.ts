@@ -9,6 +9,7 @@ import type { WebSocketEndpointFactory } from "../transports/websocket.ts";
 import { KnownEnvelopes, type ModernFastOptions, type ModernHandoffs } from "../transports/fast-path-modern.ts";
 import type { SessionInfo } from "./session-server.ts";
 import type { SessionStore } from "./sessions.ts";
+import type { ListenResources } from "./listen-resources.ts";
 
 type Handler = (request: Request, identity?: Identity) => Promise<Response>;
 
@@ -29,6 +30,8 @@ export interface EndpointsOptions {
   /** Router dispatch without an SDK server, for the 2026-07-28 fast path; omitted = every request takes the SDK's path. */
   modernFast?: Omit<ModernFastOptions, "viaSdk">;
   webSocket: WebSocketEndpointFactory;
+  /** Upstream subscriptions held for 2026-07-28 listen streams (see listen-resources.ts). */
+  listenResources?: ListenResources;
   maxBodySize: number;
   keepAliveMs?: number;
   log: Logger;
@@ -93,7 +96,7 @@ export class Endpoints {
     });
     return {
       modern,
-      streamable: createStreamableHttpHandler({ sessions, modern, createServer, maxBodySize, server, modernFast }),
+      streamable: createStreamableHttpHandler({ sessions, modern, createServer, maxBodySize, server, modernFast, listenResources: this.#options.listenResources }),
       // Relative to the `/sse` URL, so the client posts under whatever prefix the endpoint is mounted at.
       sse: createLegacySseHandlers({ sessions, createServer, messagesPath: "messages", maxBodySize, keepAliveMs: this.#options.keepAliveMs, server }),
       ws: this.#options.webSocket({ server }),

@@ -31,6 +31,7 @@ import { Router, STATE_TTL_MS, type RequestStatePayload } from "./router.ts";
 import { createSessionServer, directDispatch, type SessionInfo } from "./session-server.ts";
 import { SessionStore } from "./sessions.ts";
 import { fanOutCatalogChange, fanOutUpstreamNotification } from "./fan-out.ts";
+import { createListenResources } from "./listen-resources.ts";
 import { loadPlugins } from "../plugins/load.ts";
 import { PluginRunner } from "../plugins/runner.ts";
 import type { AuthProvider, Identity } from "../auth/types.ts";
@@ -169,9 +170,10 @@ export async function createGateway(input: GatewayConfig | ResolvedConfig, optio
   });
   const serverDeps = { router, codec, serverInfo: { name: "mcp-gateway", version: VERSION }, log };
   const createServer = (info: SessionInfo) => createSessionServer(serverDeps, info);
-  const webSocket = createWebSocketEndpoint({ sessions, createServer, maxBodySize: config.server.maxBodySize, onerror: (error) => log.debug(`websocket: ${error.message}`) });
   const modernFast = { dispatchFor: (info: SessionInfo) => directDispatch(serverDeps, info), serverInfo: serverDeps.serverInfo };
-  const endpoints = new Endpoints({ sessions, createServer, modernFast, webSocket, maxBodySize: config.server.maxBodySize, keepAliveMs: options.keepAliveMs, log });
+  const listenResources = createListenResources({ sessions, dispatchFor: modernFast.dispatchFor, log });
+  const webSocket = createWebSocketEndpoint({ sessions, createServer, listenResources, maxBodySize: config.server.maxBodySize, onerror: (error) => log.debug(`websocket: ${error.message}`) });
+  const endpoints = new Endpoints({ sessions, createServer, modernFast, webSocket, listenResources, maxBodySize: config.server.maxBodySize, keepAliveMs: options.keepAliveMs, log });
   await refreshViews();
 
   registry.onChange((change) => fanOutCatalogChange(change, sessions, endpoints.modernHandlers()));

@@ -18,6 +18,8 @@ export interface ClientSession {
 /** Owns every stateful client session; `closeAll()` leaves the map empty. */
 export class SessionStore {
   readonly #sessions = new Map<string, ClientSession>();
+  /** Subscribers without a session of their own (2026-07-28 listen streams), for `isSubscribedElsewhere`. */
+  readonly #watchers = new Map<string, SessionInfo>();
   readonly #onDelete?: (id: string) => void;
   readonly #onAdd?: (id: string) => void;
   readonly #sweeper?: NodeJS.Timeout;
@@ -66,12 +68,23 @@ export class SessionStore {
     return this.#sessions.values();
   }
 
-  /** Whether another session still wants `resources/updated` for `uri` (the upstream stays subscribed). */
+  /** Whether another session or watcher still wants `resources/updated` for `uri` (the upstream stays subscribed). */
   isSubscribedElsewhere(uri: string, sessionId: string): boolean {
     for (const session of this.#sessions.values()) {
       if (session.info.id !== sessionId && session.info.subscriptions.has(uri)) return true;
     }
+    for (const info of this.#watchers.values()) {
+      if (info.id !== sessionId && info.subscriptions.has(uri)) return true;
+    }
     return false;
+  }
+
+  /** Count `info.subscriptions` as wanted until the returned function runs (a subscriber with no session). */
+  watch(info: SessionInfo): () => void {
+    this.#watchers.set(info.id, info);
+    return () => {
+      this.#watchers.delete(info.id);
+    };
   }
 
   #expire(idleMs: number): void {
@@ -85,6 +98,7 @@ export class SessionStore {
 
   async closeAll(): Promise<void> {
     clearInterval(this.#sweeper);
+    this.#watchers.clear();
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
     for (const session of sessions) this.#onDelete?.(session.info.id);

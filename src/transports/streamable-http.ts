@@ -13,6 +13,7 @@ import { readJsonBody, rpcErrorResponse } from "./http-guards.ts";
 import { abortFastCalls, answerFast, cancelFastCall, fastRequestOf } from "./fast-path.ts";
 import { answerModernFast, handOver, modernFastRequestOf, type KnownEnvelopes, type ModernFastOptions, type ModernHandoffs } from "./fast-path-modern.ts";
 import { toAuthInfo } from "../auth/authenticate.ts";
+import { releasedWith, resourceSubscriptionsOf, type ListenResources } from "../runtime/listen-resources.ts";
 import type { Identity } from "../auth/types.ts";
 
 const authOf = (identity: Identity | undefined) => (identity ? { authInfo: toAuthInfo(identity) } : {});
@@ -35,6 +36,8 @@ export interface StreamableHttpOptions {
   server?: string;
   /** The 2026-07-28 fast path (see fast-path-modern.ts); `handoffs` is what `modern`'s server factory reads. */
   modernFast?: Omit<ModernFastOptions, "viaSdk"> & { handoffs: ModernHandoffs; envelopes: KnownEnvelopes };
+  /** Upstream subscriptions for a 2026-07-28 listen stream's `resourceSubscriptions` (see listen-resources.ts). */
+  listenResources?: ListenResources;
 }
 
 /**
@@ -96,7 +99,18 @@ export function createStreamableHttpHandler(options: StreamableHttpOptions): (re
 
   /** A POST outside any session: a 2025-era one (`initialize`, or an unknown session id) or a stateless 2026-07-28 request. */
   const serveUnknown = (request: Request, body: unknown, identity: Identity | undefined): Promise<Response> => {
-    const viaModern = () => modern.fetch(request, { parsedBody: body, ...authOf(identity) });
+    const viaModern = async (): Promise<Response> => {
+      const uris = options.listenResources ? resourceSubscriptionsOf(body) : [];
+      if (uris.length === 0) return modern.fetch(request, { parsedBody: body, ...authOf(identity) });
+      // Subscribed upstream before the stream opens, released when it ends (client gone, cancelled, or refused).
+      const release = await options.listenResources!(uris, { identity, server: options.server }, request.headers);
+      try {
+        return releasedWith(await modern.fetch(request, { parsedBody: body, ...authOf(identity) }), release);
+      } catch (error) {
+        release();
+        throw error;
+      }
+    };
     const fast = options.modernFast;
     let call = fast?.envelopes.lookup(request, body);
     if (!call) {

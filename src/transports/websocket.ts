@@ -8,6 +8,7 @@ import nodeAdapter from "crossws/adapters/node";
 import type { Identity } from "../auth/types.ts";
 import type { SessionInfo } from "../runtime/session-server.ts";
 import type { SessionStore } from "../runtime/sessions.ts";
+import { resourceSubscriptionsOf, type ListenResources } from "../runtime/listen-resources.ts";
 import { WsServerTransport } from "./ws-transport.ts";
 
 /** The WebSocket subprotocol MCP clients offer. */
@@ -22,6 +23,8 @@ export interface WebSocketEndpointOptions {
   maxQueueBytes?: number;
   /** Out-of-band errors of a connection (a malformed opening message, a late instance), for debug logs. */
   onerror?: (error: Error) => void;
+  /** Upstream subscriptions for a 2026-07-28 listen stream's `resourceSubscriptions` (see listen-resources.ts). */
+  listenResources?: ListenResources;
 }
 
 /** Builds a `/ws`-style endpoint; `server` scopes its sessions to a virtual server (`/servers/<name>/ws`). */
@@ -66,8 +69,14 @@ export function createWebSocketEndpoint(options: WebSocketEndpointOptions): WebS
 function connectionHooks(options: WebSocketEndpointOptions, live: Set<StdioServerHandle>, who: { identity?: Identity; server?: string }): Partial<Hooks> {
   let transport: WsServerTransport | undefined;
   let handle: StdioServerHandle | undefined;
+  const listens = new Map<string | number, Promise<() => void>>();
+  const letGo = (id: string | number) => {
+    void listens.get(id)?.then((release) => release());
+    listens.delete(id);
+  };
   const ended = () => {
     if (handle) live.delete(handle);
+    for (const id of [...listens.keys()]) letGo(id);
     transport?.closed();
   };
   return {
@@ -90,12 +99,44 @@ function connectionHooks(options: WebSocketEndpointOptions, live: Set<StdioServe
         { transport: wire, onerror: options.onerror },
       );
       live.add(handle);
+      if (options.listenResources) watchListens(wire, options.listenResources, who, listens, letGo);
     },
     message(_peer, message) {
       transport?.receive(message.text());
     },
     close: ended,
     error: ended,
+  };
+}
+
+/**
+ * The SDK serves `subscriptions/listen` on the socket itself (serveStdio's entry): watch the messages around it to
+ * hold upstream resource subscriptions from the listen request until it is cancelled, refused, or the socket ends.
+ */
+function watchListens(
+  wire: WsServerTransport,
+  listenResources: ListenResources,
+  who: { identity?: Identity; server?: string },
+  listens: Map<string | number, Promise<() => void>>,
+  letGo: (id: string | number) => void,
+): void {
+  const inbound = wire.onmessage;
+  wire.onmessage = (message, extra) => {
+    const m = message as { id?: string | number; method?: string; params?: { requestId?: string | number } };
+    if (m.id !== undefined && m.method === "subscriptions/listen") {
+      const uris = resourceSubscriptionsOf(message);
+      if (uris.length > 0 && !listens.has(m.id)) listens.set(m.id, listenResources(uris, who, new Headers()));
+    } else if (m.method === "notifications/cancelled" && m.params?.requestId !== undefined) {
+      letGo(m.params.requestId);
+    }
+    inbound?.(message, extra);
+  };
+  const send = wire.send.bind(wire);
+  wire.send = (message) => {
+    // A listen that ends with a response (refused, or closed by the server) no longer needs its subscriptions.
+    const m = message as { id?: string | number; method?: string };
+    if (m.id !== undefined && m.method === undefined && listens.has(m.id)) letGo(m.id);
+    return send(message);
   };
 }
 

@@ -65,6 +65,45 @@ describe("notifications not tied to a request", () => {
     }
   });
 
+  it("subscribes upstream for a 2026-07-28 listen stream's resourceSubscriptions alone, and lets go when it closes", async () => {
+    const client = await connectV2(`${url}/mcp`, "listen-only");
+    try {
+      const uri = "fixture://items/2";
+      expect(await upstream.updateResource(uri)).toBe(0);
+      const sub = await client.listen({ resourceSubscriptions: [uri] });
+      const updated = nextEvent<string>((resolve) => client.setNotificationHandler("notifications/resources/updated", (n) => resolve(n.params.uri)));
+      // No 2025-era session holds the upstream subscription: the listen stream itself does.
+      expect(await upstream.updateResource(uri)).toBe(1);
+      expect(await updated).toBe(uri);
+      await sub.close();
+      await waitFor(async () => (await upstream.updateResource(uri)) === 0, 5000, "the upstream subscription to be released");
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("keeps the upstream subscription while any listen stream or session still wants the URI", async () => {
+    const uri = "fixture://items/3";
+    const [a, b] = await Promise.all([connectV2(`${url}/mcp`, "listen-a"), connectV2(`${url}/mcp`, "listen-b")]);
+    const legacy = await connectV1(`${url}/mcp`, "legacy-sub");
+    try {
+      const subA = await a.listen({ resourceSubscriptions: [uri] });
+      await b.listen({ resourceSubscriptions: [uri] });
+      await legacy.subscribeResource({ uri });
+      await subA.close();
+      await legacy.unsubscribeResource({ uri });
+      // b still listens: the upstream still sends, and b gets it.
+      const updated = nextEvent<string>((resolve) => b.setNotificationHandler("notifications/resources/updated", (n) => resolve(n.params.uri)));
+      expect(await upstream.updateResource(uri)).toBe(1);
+      expect(await updated).toBe(uri);
+      // b goes away without closing its subscription first: the stream's end releases it.
+      await b.close();
+      await waitFor(async () => (await upstream.updateResource(uri)) === 0, 5000, "the last subscriber's subscription to be released");
+    } finally {
+      await Promise.all([a.close(), b.close(), legacy.close()]);
+    }
+  });
+
   it("forwards upstream log messages to a session at or above the level it set", async () => {
     const client = await connectV1(`${url}/mcp`, "logs");
     try {

@@ -17,7 +17,7 @@ import { createGateway, type Gateway } from "../../src/index.ts";
 import { WsServerTransport } from "../../src/transports/ws-transport.ts";
 import { WsClientTransport } from "../../src/upstreams/ws-client-transport.ts";
 import { firstText, nextEvent, waitFor, within } from "../_helpers.ts";
-import { stdioServerCommand } from "../fixtures/servers.ts";
+import { README_URI, stdioServerCommand, triggerStdioNotifications } from "../fixtures/servers.ts";
 
 const SECRET = "a-websocket-test-secret-of-at-least-32-bytes";
 const jwt = { secret: SECRET, issuer: "https://issuer.test", audience: "mcp-gateway", algorithms: ["HS256"] };
@@ -103,6 +103,32 @@ describe("gateway /ws", () => {
       await subscription.close();
       await client.close();
       await waitFor(() => own.stats().sessions === 0, 5000, "the modern WS connection to end");
+    } finally {
+      await client.close();
+      await own.close();
+    }
+  }, 30_000);
+
+  it("holds the upstream resource subscription of a 2026-07-28 listen stream on /ws until the listen ends", async () => {
+    const { command, args } = stdioServerCommand({ name: "ws-listen" });
+    const own = await createGateway({ log: { level: "silent" }, upstreams: { fx: { type: "stdio", command, args, prefix: false } } });
+    const url = (await own.listen({ port: 0 })).url.replace(/^http/, "ws") + "/ws";
+    const client = new ClientV2({ name: "ws-listen", version: "1" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+    try {
+      await client.connect(new WsClientTransport(new URL(url)));
+      const pid = Number(firstText(await client.callTool({ name: "pid", arguments: {} })));
+      const updates: string[] = [];
+      client.setNotificationHandler("notifications/resources/updated", (n) => void updates.push(n.params.uri));
+      const subscription = await client.listen({ resourceSubscriptions: [README_URI] });
+      // The fixture sends resources/updated only for URIs its client (the gateway) subscribed to.
+      await waitFor(() => (triggerStdioNotifications(pid), updates.length > 0), 5000, "resources/updated on the listen stream");
+      expect(updates[0]).toBe(README_URI);
+      await subscription.close();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const seen = updates.length;
+      triggerStdioNotifications(pid);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(updates.length).toBe(seen);
     } finally {
       await client.close();
       await own.close();

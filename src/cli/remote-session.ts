@@ -45,6 +45,17 @@ export async function reinitialize(transport: Transport, initialize: BridgeMessa
   }
 }
 
+/**
+ * Renews the client's resource subscriptions on a fresh connection (the remote forgot them with the session). The
+ * answers carry replay ids, so the bridge drops them like the replayed `initialize`'s; a refusal only loses that URI.
+ */
+export async function resubscribe(transport: Transport, uris: Iterable<string>): Promise<void> {
+  let n = 0;
+  for (const uri of uris) {
+    await transport.send({ jsonrpc: "2.0", id: `${REPLAY_PREFIX}subscribe-${n++}`, method: "resources/subscribe", params: { uri } }).catch(() => {});
+  }
+}
+
 /** The `list_changed` notifications that make a client refetch what a (re)connected remote offers. */
 export function listChangedNotifications(capabilities: Record<string, unknown>): JSONRPCMessage[] {
   return (["tools", "prompts", "resources"] as const)

@@ -7,7 +7,7 @@ import { splitLines } from "../_utils/line-splitter.ts";
 import { sleep } from "../_utils/timers.ts";
 import { startReconnectLoop, type ReconnectLoop } from "./reconnect-loop.ts";
 import { errorReason, httpStatus, isConnectionLost, lossReason } from "./remote-transport.ts";
-import { isReplayAnswer, listChangedNotifications, reinitialize, type BridgeMessage as Message } from "./remote-session.ts";
+import { isReplayAnswer, listChangedNotifications, reinitialize, resubscribe, type BridgeMessage as Message } from "./remote-session.ts";
 
 /** Options for {@link runStdioBridge}. */
 export interface StdioBridgeOptions {
@@ -37,6 +37,8 @@ interface Pending {
   method: string;
   token?: unknown;
   timer?: NodeJS.Timeout;
+  /** `resources/subscribe` / `resources/unsubscribe`: the URI, applied to the replay set once the remote agrees. */
+  uri?: string;
 }
 
 /**
@@ -52,6 +54,8 @@ export function runStdioBridge(options: StdioBridgeOptions): { done: Promise<num
   const { log, target } = options;
   const reconnect = options.reconnect && options.reconnect.maxAttempts > 0 ? options.reconnect : undefined;
   const pending = new Map<string | number, Pending>();
+  /** URIs the client is subscribed to, renewed after a reconnect (a new remote session knows none). */
+  const subscribed = new Set<string>();
   const maxOutput = options.maxOutputBytes ?? 64 * 1024 * 1024;
   let initialize: Message | undefined;
   let initialized = false;
@@ -96,6 +100,10 @@ export function runStdioBridge(options: StdioBridgeOptions): { done: Promise<num
         pending.delete(message.id);
         const version = message.result?.protocolVersion;
         if (entry.method === "initialize" && typeof version === "string") transport?.setProtocolVersion?.(version);
+        if (entry.uri !== undefined && message.result) {
+          if (entry.method === "resources/subscribe") subscribed.add(entry.uri);
+          else subscribed.delete(entry.uri);
+        }
       }
     } else if (message.method === "notifications/progress") {
       for (const [id, entry] of pending) if (entry.token !== undefined && entry.token === message.params?.progressToken) arm(id, entry);
@@ -115,6 +123,7 @@ export function runStdioBridge(options: StdioBridgeOptions): { done: Promise<num
     try {
       await next.start();
       const capabilities = initialize && initialized ? await reinitialize(next, initialize) : undefined;
+      if (capabilities) await resubscribe(next, subscribed);
       return { transport: next, capabilities };
     } catch (error) {
       // E.g. an EventSource would otherwise keep retrying on its own.
@@ -227,6 +236,7 @@ export function runStdioBridge(options: StdioBridgeOptions): { done: Promise<num
     if (isRequest) {
       const token = (message.params?._meta as Record<string, unknown> | undefined)?.progressToken;
       const entry: Pending = { method: message.method!, token };
+      if ((message.method === "resources/subscribe" || message.method === "resources/unsubscribe") && typeof message.params?.uri === "string") entry.uri = message.params.uri;
       pending.set(message.id!, entry);
       arm(message.id!, entry);
       if (message.method === "initialize") initialize = message;

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { Client as ClientV2 } from "@modelcontextprotocol/client";
 import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +18,7 @@ import { httpStatus, parseHeaders, parseRemoteUrl, repeatedFlag } from "../../sr
 import { parseReconnectAttempts, parseReconnectDelay } from "../../src/cli/translate.ts";
 import { createGateway, type Gateway } from "../../src/index.ts";
 import { firstText, nextEvent, waitFor, within } from "../_helpers.ts";
-import { startLegacyHttpServer, stdioServerCommand, type LegacyHttpServer } from "../fixtures/servers.ts";
+import { README_URI, startLegacyHttpServer, stdioServerCommand, triggerStdioNotifications, type LegacyHttpServer } from "../fixtures/servers.ts";
 import { bin } from "./translate-process.ts";
 
 const SECRET = "a-translate-connect-secret-of-32-bytes-or-more";
@@ -264,6 +264,25 @@ describe("gateway translate --connect* reconnects", () => {
       expect(firstText(await client.callTool({ name: "whoami", arguments: {} }))).toBe("second");
       await second.close();
     }, 40_000);
+  }
+
+  for (const kind of Object.keys(REMOTES) as (keyof typeof REMOTES)[]) {
+    it(`${kind}: renews the client's resource subscriptions on the new remote session after reconnecting`, async () => {
+      const first = await remoteGateway("first");
+      const { client } = await desktop([...REMOTES[kind](first.port)]);
+      await client.subscribeResource({ uri: README_URI });
+      await client.subscribeResource({ uri: "fixture://items/1" });
+      await client.unsubscribeResource({ uri: "fixture://items/1" });
+      await first.close();
+      await remoteGateway("second", first.port);
+      await waitFor(async () => (await client.callTool({ name: "whoami", arguments: {} }).then(firstText, () => "")) === "second", 15_000, "the bridge to reconnect");
+      const pid = Number(firstText(await client.callTool({ name: "pid", arguments: {} })));
+      const updates: string[] = [];
+      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri));
+      // The new remote's upstream sends resources/updated only for URIs someone subscribed to: the bridge did.
+      await waitFor(() => (triggerStdioNotifications(pid), updates.length > 0), 10_000, "resources/updated after the reconnect");
+      expect(new Set(updates)).toEqual(new Set([README_URI]));
+    }, 60_000);
   }
 
   it("exits 0 on stdin EOF while reconnecting, and keeps stdout pure JSON-RPC", async () => {

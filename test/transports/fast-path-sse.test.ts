@@ -10,22 +10,20 @@ import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { CreateMessageRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGateway, definePlugin, type Gateway } from "../../src/index.ts";
+import type { Gateway } from "../../src/index.ts";
 import type { SessionInfo } from "../../src/runtime/session-server.ts";
 import { SessionStore } from "../../src/runtime/sessions.ts";
 import { createLegacySseHandlers } from "../../src/transports/legacy-sse.ts";
+import { startFastPathGateway } from "./_fast-path-gateway.ts";
 import { firstText, waitFor, within } from "../_helpers.ts";
-import { startLegacyHttpServer, type LegacyHttpServer } from "../fixtures/servers.ts";
+import type { LegacyHttpServer } from "../fixtures/servers.ts";
 
 let upstream: LegacyHttpServer;
 let gw: Gateway;
 let base: string;
 
 beforeAll(async () => {
-  upstream = await startLegacyHttpServer({ name: "fast-sse" });
-  const blocker = definePlugin({ name: "blocker", when: { names: ["up__add"] }, hooks: { "tools/call:before": () => ({ block: "no adding" }) } });
-  gw = await createGateway({ log: { level: "silent" }, plugins: [blocker], upstreams: { up: { type: "streamable-http", url: upstream.url } } });
-  base = (await gw.listen({ port: 0 })).url;
+  ({ upstream, gw, base } = await startFastPathGateway("fast-sse"));
 });
 
 afterAll(async () => {

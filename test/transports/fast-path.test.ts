@@ -8,9 +8,10 @@ import { Client as ClientV1 } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1HttpTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CreateMessageRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGateway, definePlugin, type Gateway } from "../../src/index.ts";
+import type { Gateway } from "../../src/index.ts";
+import { startFastPathGateway } from "./_fast-path-gateway.ts";
 import { firstText, waitFor, within } from "../_helpers.ts";
-import { startLegacyHttpServer, type LegacyHttpServer } from "../fixtures/servers.ts";
+import type { LegacyHttpServer } from "../fixtures/servers.ts";
 
 const VERSION = "2025-11-25";
 const ACCEPT = "application/json, text/event-stream";
@@ -20,10 +21,9 @@ let gw: Gateway;
 let url: string;
 
 beforeAll(async () => {
-  upstream = await startLegacyHttpServer({ name: "fast" });
-  const blocker = definePlugin({ name: "blocker", when: { names: ["up__add"] }, hooks: { "tools/call:before": () => ({ block: "no adding" }) } });
-  gw = await createGateway({ log: { level: "silent" }, plugins: [blocker], upstreams: { up: { type: "streamable-http", url: upstream.url } } });
-  url = `${(await gw.listen({ port: 0 })).url}/mcp`;
+  let base: string;
+  ({ upstream, gw, base } = await startFastPathGateway("fast"));
+  url = `${base}/mcp`;
 });
 
 afterAll(async () => {
